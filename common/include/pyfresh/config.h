@@ -1,0 +1,63 @@
+// pyfresh's one option vocabulary. Hosts spell the names their way
+// (uWSGI "pyfresh-packages", Apache "PyFreshPackages", Python "packages=")
+// and pass name/value text here; validation and merging live only here.
+#ifndef PYFRESH_CONFIG_H_
+#define PYFRESH_CONFIG_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pyfresh/status.h"
+
+namespace pyfresh {
+
+// Option names, host-independent:
+//   enabled        on|off (also true/false, yes/no, 1/0)
+//   app            an app spec (see app_spec.h)
+//   packages       package prefixes, space- or comma-separated; repeatable
+//   exclude        modules kept across reloads; same syntax; repeatable
+//   debug          on|off: error pages with traceback
+//   poll-interval  seconds ("0", "0.5", "2s", "250ms"): forces stat polling
+//                  with at most one full check per interval
+struct Config {
+  // Every field unset until given; Merge takes child-if-set-else-parent.
+  std::optional<bool> enabled;
+  std::optional<std::string> app;
+  std::optional<std::vector<std::string>> packages;
+  std::optional<std::vector<std::string>> exclude;
+  std::optional<bool> debug;
+  std::optional<double> poll_interval_seconds;
+
+  // Applies one option. A list option given again appends. The error names
+  // the option (as `display_name` when given, e.g. "PyFreshPackages") and
+  // quotes the bad value.
+  Status Set(std::string_view name, std::string_view value, std::string_view display_name = {});
+
+  // Re-checks every set field (they are public, so they may have been
+  // assigned without Set): the app spec, the module names, a non-empty
+  // package list and the poll-interval range. An exclusion that lies under
+  // no package is NOT an error: it simply has no effect.
+  Status Validate() const;
+};
+
+// A child (virtual host, mountpoint) inherits every option it leaves unset;
+// a list it sets replaces the parent's list as a whole.
+Config MergeConfig(const Config& parent, const Config& child);
+
+// The set options as canonical name/value text, e.g. {"packages","a b"}.
+std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& config);
+
+// One-line-per-option text ("name=value\n"), for carrying a resolved config
+// through a request environment; ParseSerializedConfig reads it back.
+std::string SerializeConfig(const Config& config);
+Status ParseSerializedConfig(std::string_view text, Config* out);
+
+// True for the option names above.
+bool IsKnownOption(std::string_view name);
+
+}  // namespace pyfresh
+
+#endif  // PYFRESH_CONFIG_H_

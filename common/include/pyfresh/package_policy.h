@@ -1,0 +1,47 @@
+// Which modules a reload clears: every module under a package prefix,
+// except the excluded ones (an exclusion covers its submodules and wins).
+#ifndef PYFRESH_PACKAGE_POLICY_H_
+#define PYFRESH_PACKAGE_POLICY_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pyfresh/status.h"
+
+namespace pyfresh {
+
+// Checks that `name` is a dotted Python identifier ("a.b_c.d"), ASCII only.
+// The error quotes the bad value.
+Status ValidateModuleName(std::string_view name);
+
+// Copyable, immutable after construction.
+class PackagePolicy {
+ public:
+  PackagePolicy() = default;
+
+  // Validates every name; the error names the first bad one.
+  static Status Create(std::vector<std::string> packages, std::vector<std::string> exclude,
+                       PackagePolicy* out);
+
+  // True when `module_name` is under a package prefix and not excluded.
+  // `myapp` covers `myapp` and `myapp.x`, never `myapp2`.
+  bool Covers(std::string_view module_name) const;
+
+  // True when `module_name` is under an exclusion (kept across reloads).
+  bool IsExcluded(std::string_view module_name) const;
+
+  const std::vector<std::string>& packages() const { return packages_; }
+  const std::vector<std::string>& exclude() const { return exclude_; }
+
+ private:
+  std::vector<std::string> packages_;
+  std::vector<std::string> exclude_;
+};
+
+// True when `name` equals `prefix` or starts with `prefix` + '.'.
+bool IsUnderPrefix(std::string_view name, std::string_view prefix);
+
+}  // namespace pyfresh
+
+#endif  // PYFRESH_PACKAGE_POLICY_H_
