@@ -1,0 +1,1030 @@
+// pyfresh._core: the CPython binding of the reload core.
+//
+// Written against the C API with multi-phase initialisation (PEP 489) and
+// per-module state instead of pybind11: pybind11 2.10 deadlocks when first
+// imported in a sub-interpreter (mod_wsgi application groups, uWSGI
+// mountpoints), while a module like this one imports and runs in every
+// interpreter. Every C++ exception is caught here before it reaches CPython.
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "pyfresh/app_spec.h"
+#include "pyfresh/change_detector.h"
+#include "pyfresh/config.h"
+#include "pyfresh/directory_watcher.h"
+#include "pyfresh/filesystem.h"
+#include "pyfresh/package_policy.h"
+#include "pyfresh/request_gate.h"
+
+namespace {
+
+struct ModuleState {
+  PyObject* config_error;  // pyfresh.ConfigError (a ValueError)
+  PyTypeObject* policy_type;
+  PyTypeObject* detector_type;
+  PyTypeObject* gate_type;
+  PyTypeObject* response_type;
+};
+
+ModuleState* StateOf(PyObject* module) { return static_cast<ModuleState*>(PyModule_GetState(module)); }
+
+// Converts a C++ exception escaping the core into a Python exception.
+PyObject* SetErrorFromCurrentException() {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return PyErr_NoMemory();
+  } catch (const std::exception& error) {
+    PyErr_Format(PyExc_RuntimeError, "pyfresh internal error: %s", error.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "pyfresh internal error");
+  }
+  return nullptr;
+}
+
+bool ToUtf8(PyObject* object, std::string* out, const char* what) {
+  if (!PyUnicode_Check(object)) {
+    PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", what, Py_TYPE(object)->tp_name);
+    return false;
+  }
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(object, &size);
+  if (data == nullptr) return false;
+  out->assign(data, static_cast<size_t>(size));
+  return true;
+}
+
+// Accepts a str (one path/name) or any iterable of str.
+bool ToStringList(PyObject* object, std::vector<std::string>* out, const char* what) {
+  if (PyUnicode_Check(object)) {
+    std::string value;
+    if (!ToUtf8(object, &value, what)) return false;
+    out->push_back(std::move(value));
+    return true;
+  }
+  PyObject* iterator = PyObject_GetIter(object);
+  if (iterator == nullptr) return false;
+  while (PyObject* item = PyIter_Next(iterator)) {
+    std::string value;
+    bool ok = ToUtf8(item, &value, what);
+    Py_DECREF(item);
+    if (!ok) {
+      Py_DECREF(iterator);
+      return false;
+    }
+    out->push_back(std::move(value));
+  }
+  Py_DECREF(iterator);
+  return !PyErr_Occurred();
+}
+
+PyObject* ToPyList(const std::vector<std::string>& values) {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(values.size()));
+  if (list == nullptr) return nullptr;
+  for (size_t i = 0; i < values.size(); ++i) {
+    PyObject* item = PyUnicode_DecodeFSDefaultAndSize(values[i].data(), static_cast<Py_ssize_t>(values[i].size()));
+    if (item == nullptr) {
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
+  }
+  return list;
+}
+
+PyObject* RaiseConfigError(PyObject* module, const pyfresh::Status& status) {
+  PyErr_SetString(StateOf(module)->config_error, status.message().c_str());
+  return nullptr;
+}
+
+// --- configuration -----------------------------------------------------------
+
+PyObject* ConfigToDict(const pyfresh::Config& config) {
+  PyObject* dict = PyDict_New();
+  if (dict == nullptr) return nullptr;
+  auto put = [dict](const char* key, PyObject* value) {
+    if (value == nullptr) return false;
+    int rc = PyDict_SetItemString(dict, key, value);
+    Py_DECREF(value);
+    return rc == 0;
+  };
+  bool ok = true;
+  if (ok && config.enabled) ok = put("enabled", PyBool_FromLong(*config.enabled));
+  if (ok && config.app) ok = put("app", PyUnicode_FromStringAndSize(config.app->data(), config.app->size()));
+  if (ok && config.packages) ok = put("packages", ToPyList(*config.packages));
+  if (ok && config.exclude) ok = put("exclude", ToPyList(*config.exclude));
+  if (ok && config.debug) ok = put("debug", PyBool_FromLong(*config.debug));
+  if (ok && config.poll_interval_seconds) ok = put("poll_interval", PyFloat_FromDouble(*config.poll_interval_seconds));
+  if (!ok) {
+    Py_DECREF(dict);
+    return nullptr;
+  }
+  return dict;
+}
+
+// Reads an iterable of (name, value) or (name, value, display_name) tuples.
+bool ApplyPairs(PyObject* module, PyObject* pairs, pyfresh::Config* config) {
+  PyObject* iterator = PyObject_GetIter(pairs);
+  if (iterator == nullptr) return false;
+  bool ok = true;
+  while (ok) {
+    PyObject* item = PyIter_Next(iterator);
+    if (item == nullptr) break;
+    PyObject* sequence = PySequence_Fast(item, "each option must be a (name, value) pair");
+    Py_DECREF(item);
+    if (sequence == nullptr) {
+      ok = false;
+      break;
+    }
+    Py_ssize_t length = PySequence_Fast_GET_SIZE(sequence);
+    std::string name, value, display;
+    if (length != 2 && length != 3) {
+      PyErr_SetString(PyExc_TypeError, "each option must be a (name, value) pair");
+      ok = false;
+    } else {
+      PyObject** items = PySequence_Fast_ITEMS(sequence);
+      ok = ToUtf8(items[0], &name, "option name") && ToUtf8(items[1], &value, "option value") &&
+           (length == 2 || ToUtf8(items[2], &display, "option display name"));
+    }
+    Py_DECREF(sequence);
+    if (ok) {
+      pyfresh::Status status = config->Set(name, value, display);
+      if (!status.ok()) {
+        RaiseConfigError(module, status);
+        ok = false;
+      }
+    }
+  }
+  Py_DECREF(iterator);
+  if (ok && PyErr_Occurred()) ok = false;
+  if (ok) {
+    pyfresh::Status status = config->Validate();
+    if (!status.ok()) {
+      RaiseConfigError(module, status);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+PyObject* ParseConfig(PyObject* module, PyObject* pairs) {
+  try {
+    pyfresh::Config config;
+    if (!ApplyPairs(module, pairs, &config)) return nullptr;
+    return ConfigToDict(config);
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+}
+
+PyObject* SerializeConfigPairs(PyObject* module, PyObject* pairs) {
+  try {
+    pyfresh::Config config;
+    if (!ApplyPairs(module, pairs, &config)) return nullptr;
+    std::string text = pyfresh::SerializeConfig(config);
+    return PyUnicode_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()));
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+}
+
+PyObject* ParseSerialized(PyObject* module, PyObject* text_object) {
+  try {
+    std::string text;
+    if (!ToUtf8(text_object, &text, "config text")) return nullptr;
+    pyfresh::Config config;
+    pyfresh::Status status = pyfresh::ParseSerializedConfig(text, &config);
+    if (!status.ok()) return RaiseConfigError(module, status);
+    return ConfigToDict(config);
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+}
+
+PyObject* ParseAppSpecPy(PyObject* module, PyObject* text_object) {
+  try {
+    std::string text;
+    if (!ToUtf8(text_object, &text, "app spec")) return nullptr;
+    pyfresh::AppSpec spec;
+    pyfresh::Status status = pyfresh::ParseAppSpec(text, &spec);
+    if (!status.ok()) return RaiseConfigError(module, status);
+    return Py_BuildValue("(ss#s#)", spec.kind == pyfresh::AppSpec::Kind::kFile ? "file" : "module",
+                         spec.target.data(), static_cast<Py_ssize_t>(spec.target.size()), spec.callable.data(),
+                         static_cast<Py_ssize_t>(spec.callable.size()));
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+}
+
+PyObject* ValidateModuleNamePy(PyObject* module, PyObject* name_object) {
+  try {
+    std::string name;
+    if (!ToUtf8(name_object, &name, "module name")) return nullptr;
+    pyfresh::Status status = pyfresh::ValidateModuleName(name);
+    if (!status.ok()) return RaiseConfigError(module, status);
+    Py_RETURN_NONE;
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+}
+
+// --- PackagePolicy -----------------------------------------------------------
+
+struct PolicyObject {
+  PyObject_HEAD
+  pyfresh::PackagePolicy* policy;
+};
+
+int PolicyInit(PyObject* self_object, PyObject* args, PyObject* kwargs) {
+  auto* self = reinterpret_cast<PolicyObject*>(self_object);
+  static const char* keywords[] = {"packages", "exclude", nullptr};
+  PyObject* packages_object = nullptr;
+  PyObject* exclude_object = nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:PackagePolicy", const_cast<char**>(keywords),
+                                   &packages_object, &exclude_object)) {
+    return -1;
+  }
+  try {
+    std::vector<std::string> packages, exclude;
+    if (!ToStringList(packages_object, &packages, "package name")) return -1;
+    if (exclude_object != nullptr && !ToStringList(exclude_object, &exclude, "excluded module name")) return -1;
+    pyfresh::PackagePolicy policy;
+    pyfresh::Status status = pyfresh::PackagePolicy::Create(std::move(packages), std::move(exclude), &policy);
+    if (!status.ok()) {
+      PyObject* module = PyType_GetModule(Py_TYPE(self_object));
+      if (module == nullptr) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, status.message().c_str());
+      } else {
+        RaiseConfigError(module, status);
+      }
+      return -1;
+    }
+    delete self->policy;
+    self->policy = new pyfresh::PackagePolicy(std::move(policy));
+    return 0;
+  } catch (...) {
+    SetErrorFromCurrentException();
+    return -1;
+  }
+}
+
+void PolicyDealloc(PyObject* self_object) {
+  auto* self = reinterpret_cast<PolicyObject*>(self_object);
+  PyTypeObject* type = Py_TYPE(self_object);
+  delete self->policy;
+  type->tp_free(self_object);
+  Py_DECREF(type);
+}
+
+bool PolicyReady(PolicyObject* self) {
+  if (self->policy != nullptr) return true;
+  PyErr_SetString(PyExc_RuntimeError, "PackagePolicy was not initialised");
+  return false;
+}
+
+PyObject* PolicyCovers(PyObject* self_object, PyObject* name_object) {
+  auto* self = reinterpret_cast<PolicyObject*>(self_object);
+  if (!PolicyReady(self) || !PyUnicode_Check(name_object)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "module name must be str");
+    return nullptr;
+  }
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(name_object, &size);
+  if (data == nullptr) return nullptr;
+  return PyBool_FromLong(self->policy->Covers(std::string_view(data, static_cast<size_t>(size))));
+}
+
+PyObject* PolicyIsExcluded(PyObject* self_object, PyObject* name_object) {
+  auto* self = reinterpret_cast<PolicyObject*>(self_object);
+  if (!PolicyReady(self) || !PyUnicode_Check(name_object)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "module name must be str");
+    return nullptr;
+  }
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(name_object, &size);
+  if (data == nullptr) return nullptr;
+  return PyBool_FromLong(self->policy->IsExcluded(std::string_view(data, static_cast<size_t>(size))));
+}
+
+PyObject* PolicyPackages(PyObject* self_object, void*) {
+  auto* self = reinterpret_cast<PolicyObject*>(self_object);
+  if (!PolicyReady(self)) return nullptr;
+  return ToPyList(self->policy->packages());
+}
+
+PyObject* PolicyExclude(PyObject* self_object, void*) {
+  auto* self = reinterpret_cast<PolicyObject*>(self_object);
+  if (!PolicyReady(self)) return nullptr;
+  return ToPyList(self->policy->exclude());
+}
+
+PyMethodDef policy_methods[] = {
+    {"covers", PolicyCovers, METH_O, "True when a reload clears this module."},
+    {"is_excluded", PolicyIsExcluded, METH_O, "True when this module is kept across reloads."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyGetSetDef policy_getset[] = {
+    {"packages", PolicyPackages, nullptr, "The package prefixes.", nullptr},
+    {"exclude", PolicyExclude, nullptr, "The excluded modules.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot policy_slots[] = {
+    {Py_tp_init, reinterpret_cast<void*>(PolicyInit)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(PolicyDealloc)},
+    {Py_tp_methods, policy_methods},
+    {Py_tp_getset, policy_getset},
+    {Py_tp_doc, const_cast<char*>("PackagePolicy(packages, exclude=()): which modules a reload clears.")},
+    {0, nullptr},
+};
+
+PyType_Spec policy_spec = {"pyfresh._core.PackagePolicy", sizeof(PolicyObject), 0, Py_TPFLAGS_DEFAULT, policy_slots};
+
+// --- Detector ----------------------------------------------------------------
+
+// Messages from the core are queued and handed to Python only after the core
+// call returns: calling Python while the detector holds its mutex could let
+// another thread take the GIL and block on that mutex (deadlock).
+struct PendingLog {
+  std::mutex mutex;
+  std::vector<std::string> messages;
+};
+
+struct DetectorObject {
+  PyObject_HEAD
+  pyfresh::ChangeDetector* detector;
+  PendingLog* pending_log;
+  PyObject* log_callback;  // callable(str) or None
+};
+
+int FlushDetectorLog(DetectorObject* self) {
+  std::vector<std::string> messages;
+  {
+    std::lock_guard<std::mutex> lock(self->pending_log->mutex);
+    if (self->pending_log->messages.empty()) return 0;
+    messages.swap(self->pending_log->messages);
+  }
+  if (self->log_callback == nullptr || self->log_callback == Py_None) return 0;
+  for (const std::string& message : messages) {
+    PyObject* result = PyObject_CallFunction(self->log_callback, "s#", message.data(),
+                                             static_cast<Py_ssize_t>(message.size()));
+    if (result == nullptr) return -1;
+    Py_DECREF(result);
+  }
+  return 0;
+}
+
+bool HasPendingLog(DetectorObject* self) {
+  std::lock_guard<std::mutex> lock(self->pending_log->mutex);
+  return !self->pending_log->messages.empty();
+}
+
+int DetectorInit(PyObject* self_object, PyObject* args, PyObject* kwargs) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  static const char* keywords[] = {"poll_interval", "log", nullptr};
+  PyObject* interval_object = Py_None;
+  PyObject* log_object = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:Detector", const_cast<char**>(keywords), &interval_object,
+                                   &log_object)) {
+    return -1;
+  }
+  if (self->detector != nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, "Detector is already initialised");
+    return -1;
+  }
+  pyfresh::DetectorOptions options;
+  if (interval_object != Py_None) {
+    double seconds = PyFloat_AsDouble(interval_object);
+    if (seconds == -1.0 && PyErr_Occurred()) return -1;
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
+      PyErr_Format(PyExc_ValueError, "poll_interval must be between 0 and 86400 seconds, not %R", interval_object);
+      return -1;
+    }
+    options.force_polling = true;
+    options.poll_interval_ns = static_cast<int64_t>(seconds * 1e9);
+  }
+  if (log_object != Py_None && !PyCallable_Check(log_object)) {
+    PyErr_SetString(PyExc_TypeError, "log must be a callable taking one str");
+    return -1;
+  }
+  try {
+    self->pending_log = new PendingLog();
+    PendingLog* pending = self->pending_log;
+    self->detector = new pyfresh::ChangeDetector(
+        options, pyfresh::RealFilesystem(), pyfresh::RealClock(), pyfresh::CreateInotifyWatcher,
+        [pending](std::string_view message) {
+          std::lock_guard<std::mutex> lock(pending->mutex);
+          pending->messages.emplace_back(message);
+        });
+  } catch (...) {
+    SetErrorFromCurrentException();
+    return -1;
+  }
+  Py_INCREF(log_object);
+  Py_XSETREF(self->log_callback, log_object);
+  return 0;
+}
+
+int DetectorTraverse(PyObject* self_object, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  Py_VISIT(Py_TYPE(self_object));
+  Py_VISIT(self->log_callback);
+  return 0;
+}
+
+int DetectorClear(PyObject* self_object) {
+  Py_CLEAR(reinterpret_cast<DetectorObject*>(self_object)->log_callback);
+  return 0;
+}
+
+void DetectorDealloc(PyObject* self_object) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  PyTypeObject* type = Py_TYPE(self_object);
+  PyObject_GC_UnTrack(self_object);
+  DetectorClear(self_object);
+  delete self->detector;
+  delete self->pending_log;
+  type->tp_free(self_object);
+  Py_DECREF(type);
+}
+
+bool DetectorReady(DetectorObject* self) {
+  if (self->detector != nullptr) return true;
+  PyErr_SetString(PyExc_RuntimeError, "Detector was not initialised");
+  return false;
+}
+
+PyObject* DetectorTrack(PyObject* self_object, PyObject* paths_object) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  try {
+    std::vector<std::string> paths;
+    if (PyUnicode_Check(paths_object) || PyBytes_Check(paths_object)) {
+      PyObject* encoded = nullptr;
+      if (!PyUnicode_FSConverter(paths_object, &encoded)) return nullptr;
+      paths.emplace_back(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
+      Py_DECREF(encoded);
+    } else {
+      PyObject* iterator = PyObject_GetIter(paths_object);
+      if (iterator == nullptr) return nullptr;
+      while (PyObject* item = PyIter_Next(iterator)) {
+        PyObject* encoded = nullptr;
+        int ok = PyUnicode_FSConverter(item, &encoded);
+        Py_DECREF(item);
+        if (!ok) {
+          Py_DECREF(iterator);
+          return nullptr;
+        }
+        paths.emplace_back(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
+        Py_DECREF(encoded);
+      }
+      Py_DECREF(iterator);
+      if (PyErr_Occurred()) return nullptr;
+    }
+    self->detector->Track(paths);
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+  if (FlushDetectorLog(self) < 0) return nullptr;
+  Py_RETURN_NONE;
+}
+
+PyObject* DetectorRetainOnly(PyObject* self_object, PyObject* paths_object) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  try {
+    std::unordered_set<std::string> keep;
+    PyObject* iterator = PyObject_GetIter(paths_object);
+    if (iterator == nullptr) return nullptr;
+    while (PyObject* item = PyIter_Next(iterator)) {
+      PyObject* encoded = nullptr;
+      int ok = PyUnicode_FSConverter(item, &encoded);
+      Py_DECREF(item);
+      if (!ok) {
+        Py_DECREF(iterator);
+        return nullptr;
+      }
+      keep.emplace(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
+      Py_DECREF(encoded);
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred()) return nullptr;
+    self->detector->RetainOnly(keep);
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+  Py_RETURN_NONE;
+}
+
+// The check shared by Detector.check() and Gate.__call__; -1 on error.
+int RunCheck(DetectorObject* self) {
+  bool stale = false;
+  try {
+    stale = self->detector->Check();
+  } catch (...) {
+    SetErrorFromCurrentException();
+    return -1;
+  }
+  if (HasPendingLog(self) && FlushDetectorLog(self) < 0) return -1;
+  return stale ? 1 : 0;
+}
+
+PyObject* DetectorCheck(PyObject* self_object, PyObject*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  int stale = RunCheck(self);
+  if (stale < 0) return nullptr;
+  return PyBool_FromLong(stale);
+}
+
+PyObject* DetectorStalePaths(PyObject* self_object, PyObject*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  try {
+    return ToPyList(self->detector->StalePaths());
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+}
+
+PyObject* DetectorMethod(PyObject* self_object, void*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  return PyUnicode_FromString(pyfresh::DetectionMethodName(self->detector->method()));
+}
+
+PyObject* DetectorTrackedCount(PyObject* self_object, void*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  return PyLong_FromSize_t(self->detector->tracked_count());
+}
+
+PyObject* DetectorWatchedCount(PyObject* self_object, void*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  return PyLong_FromSize_t(self->detector->watched_directory_count());
+}
+
+PyMethodDef detector_methods[] = {
+    {"track", DetectorTrack, METH_O, "Record the current identity of a path (or iterable of paths) as its baseline."},
+    {"retain_only", DetectorRetainOnly, METH_O, "Stop tracking every path not in the iterable."},
+    {"check", DetectorCheck, METH_NOARGS, "True when at least one tracked file is stale."},
+    {"stale_paths", DetectorStalePaths, METH_NOARGS, "The stale paths, sorted."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyGetSetDef detector_getset[] = {
+    {"method", DetectorMethod, nullptr, "'not started', 'inotify' or 'polling'.", nullptr},
+    {"tracked_count", DetectorTrackedCount, nullptr, "Number of tracked paths.", nullptr},
+    {"watched_directory_count", DetectorWatchedCount, nullptr, "Number of watched directories.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot detector_slots[] = {
+    {Py_tp_init, reinterpret_cast<void*>(DetectorInit)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(DetectorDealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(DetectorTraverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(DetectorClear)},
+    {Py_tp_methods, detector_methods},
+    {Py_tp_getset, detector_getset},
+    {Py_tp_doc, const_cast<char*>("Detector(poll_interval=None, log=None): tells when tracked files are stale.")},
+    {0, nullptr},
+};
+
+PyType_Spec detector_spec = {"pyfresh._core.Detector", sizeof(DetectorObject), 0,
+                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, detector_slots};
+
+// --- Gate: the WSGI hot path ---------------------------------------------------
+
+struct GateObject {
+  PyObject_HEAD
+  pyfresh::RequestGate* gate;
+  PyObject* app;                 // the current WSGI callable
+  PyObject* detector;            // DetectorObject or None
+  PyTypeObject* response_type;   // cached from module state at creation
+  PyTypeObject* detector_type;
+  int enabled;
+  PyObject* dict;                // instance __dict__ for Python subclasses
+};
+
+struct ResponseObject {
+  PyObject_HEAD
+  PyObject* result;    // what the app returned
+  PyObject* iterator;  // iter(result), created on first next()
+  GateObject* gate;    // strong reference; released on close
+  int closed;
+};
+
+}  // namespace
+extern PyModuleDef pyfresh_core_module_def;
+namespace {
+
+PyObject* GateNew(PyTypeObject* type, PyObject*, PyObject*) {
+  // Gate instances use the Response and Detector types of their own module
+  // (each interpreter has its own); found through the (sub)class's MRO.
+  PyObject* module = PyType_GetModuleByDef(type, &pyfresh_core_module_def);
+  if (module == nullptr) return nullptr;
+  ModuleState* state = StateOf(module);
+  auto* self = reinterpret_cast<GateObject*>(type->tp_alloc(type, 0));
+  if (self == nullptr) return nullptr;
+  Py_INCREF(state->response_type);
+  self->response_type = state->response_type;
+  Py_INCREF(state->detector_type);
+  self->detector_type = state->detector_type;
+  try {
+    self->gate = new pyfresh::RequestGate();
+  } catch (...) {
+    Py_DECREF(self);
+    return SetErrorFromCurrentException();
+  }
+  Py_INCREF(Py_None);
+  self->app = Py_None;
+  Py_INCREF(Py_None);
+  self->detector = Py_None;
+  self->enabled = 1;
+  return reinterpret_cast<PyObject*>(self);
+}
+
+int GateTraverse(PyObject* self_object, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<GateObject*>(self_object);
+  Py_VISIT(Py_TYPE(self_object));
+  Py_VISIT(self->app);
+  Py_VISIT(self->detector);
+  Py_VISIT(self->dict);
+  return 0;
+}
+
+int GateClear(PyObject* self_object) {
+  auto* self = reinterpret_cast<GateObject*>(self_object);
+  Py_CLEAR(self->app);
+  Py_CLEAR(self->detector);
+  Py_CLEAR(self->dict);
+  return 0;
+}
+
+void GateDealloc(PyObject* self_object) {
+  auto* self = reinterpret_cast<GateObject*>(self_object);
+  PyTypeObject* type = Py_TYPE(self_object);
+  PyObject_GC_UnTrack(self_object);
+  GateClear(self_object);
+  Py_CLEAR(self->response_type);
+  Py_CLEAR(self->detector_type);
+  delete self->gate;
+  type->tp_free(self_object);
+  Py_DECREF(type);
+}
+
+PyObject* GateCall(PyObject* self_object, PyObject* args, PyObject* kwargs) {
+  auto* self = reinterpret_cast<GateObject*>(self_object);
+  if (!self->enabled) return PyObject_Call(self->app, args, kwargs);
+
+  if (self->detector != Py_None) {
+    int stale = RunCheck(reinterpret_cast<DetectorObject*>(self->detector));
+    if (stale < 0) return nullptr;
+    if (stale) {
+      PyObject* done = PyObject_CallMethod(self_object, "_on_stale", nullptr);
+      if (done == nullptr) return nullptr;
+      Py_DECREF(done);
+    }
+  }
+
+  pyfresh::RequestGate* gate = self->gate;
+  if (!gate->TryEnter()) {
+    Py_BEGIN_ALLOW_THREADS
+    gate->Enter();
+    Py_END_ALLOW_THREADS
+  }
+  // Read the app only after entering: a reload that just ended swapped it.
+  PyObject* app = self->app;
+  Py_INCREF(app);
+  PyObject* result = PyObject_Call(app, args, kwargs);
+  Py_DECREF(app);
+  if (result == nullptr) {
+    gate->Leave();
+    return nullptr;
+  }
+  // A list or tuple is complete: no app code runs after this point.
+  if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
+    gate->Leave();
+    return result;
+  }
+  auto* response = PyObject_GC_New(ResponseObject, self->response_type);
+  if (response == nullptr) {
+    gate->Leave();
+    PyObject* close = PyObject_GetAttrString(result, "close");
+    if (close != nullptr) Py_XDECREF(PyObject_CallNoArgs(close));
+    Py_XDECREF(close);
+    Py_DECREF(result);
+    return nullptr;
+  }
+  Py_INCREF(self->response_type);  // instances of heap types own a type reference
+  response->result = result;
+  response->iterator = nullptr;
+  Py_INCREF(self_object);
+  response->gate = self;
+  response->closed = 0;
+  PyObject_GC_Track(response);
+  return reinterpret_cast<PyObject*>(response);
+}
+
+PyObject* GateBeginReload(PyObject* self_object, PyObject* args) {
+  auto* self = reinterpret_cast<GateObject*>(self_object);
+  double timeout = 10.0;
+  if (!PyArg_ParseTuple(args, "|d:begin_reload", &timeout)) return nullptr;
+  if (!std::isfinite(timeout) || timeout < 0) {
+    PyErr_SetString(PyExc_ValueError, "drain timeout must be a non-negative number of seconds");
+    return nullptr;
+  }
+  bool drained = false;
+  pyfresh::RequestGate::ReloadRole role;
+  int64_t timeout_ns = static_cast<int64_t>(timeout * 1e9);
+  Py_BEGIN_ALLOW_THREADS
+  role = self->gate->BeginReload(timeout_ns, &drained);
+  Py_END_ALLOW_THREADS
+  return Py_BuildValue("(OO)", role == pyfresh::RequestGate::ReloadRole::kOwner ? Py_True : Py_False,
+                       drained ? Py_True : Py_False);
+}
+
+PyObject* GateEndReload(PyObject* self_object, PyObject*) {
+  reinterpret_cast<GateObject*>(self_object)->gate->EndReload();
+  Py_RETURN_NONE;
+}
+
+PyObject* GateGetApp(PyObject* self_object, void*) {
+  PyObject* app = reinterpret_cast<GateObject*>(self_object)->app;
+  Py_INCREF(app);
+  return app;
+}
+
+int GateSetApp(PyObject* self_object, PyObject* value, void*) {
+  if (value == nullptr || !PyCallable_Check(value)) {
+    PyErr_SetString(PyExc_TypeError, "app must be a WSGI callable");
+    return -1;
+  }
+  Py_INCREF(value);
+  Py_XSETREF(reinterpret_cast<GateObject*>(self_object)->app, value);
+  return 0;
+}
+
+PyObject* GateGetDetector(PyObject* self_object, void*) {
+  PyObject* detector = reinterpret_cast<GateObject*>(self_object)->detector;
+  Py_INCREF(detector);
+  return detector;
+}
+
+int GateSetDetector(PyObject* self_object, PyObject* value, void*) {
+  auto* self = reinterpret_cast<GateObject*>(self_object);
+  if (value == nullptr || (value != Py_None && !PyObject_TypeCheck(value, self->detector_type))) {
+    PyErr_SetString(PyExc_TypeError, "detector must be a pyfresh._core.Detector or None");
+    return -1;
+  }
+  if (value != Py_None && !DetectorReady(reinterpret_cast<DetectorObject*>(value))) return -1;
+  Py_INCREF(value);
+  Py_XSETREF(self->detector, value);
+  return 0;
+}
+
+PyObject* GateGetEnabled(PyObject* self_object, void*) {
+  return PyBool_FromLong(reinterpret_cast<GateObject*>(self_object)->enabled);
+}
+
+int GateSetEnabled(PyObject* self_object, PyObject* value, void*) {
+  if (value == nullptr) {
+    PyErr_SetString(PyExc_AttributeError, "enabled cannot be deleted");
+    return -1;
+  }
+  int truth = PyObject_IsTrue(value);
+  if (truth < 0) return -1;
+  reinterpret_cast<GateObject*>(self_object)->enabled = truth;
+  return 0;
+}
+
+PyObject* GateInFlight(PyObject* self_object, void*) {
+  return PyLong_FromLong(reinterpret_cast<GateObject*>(self_object)->gate->in_flight());
+}
+
+PyMethodDef gate_methods[] = {
+    {"begin_reload", GateBeginReload, METH_VARARGS,
+     "begin_reload(drain_timeout) -> (owner, drained): wait (GIL released) until no request is in flight."},
+    {"end_reload", GateEndReload, METH_NOARGS, "Let waiting requests in."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyMemberDef gate_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(GateObject, dict), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyGetSetDef gate_getset[] = {
+    {"app", GateGetApp, GateSetApp, "The WSGI callable requests are served by.", nullptr},
+    {"detector", GateGetDetector, GateSetDetector, "The Detector checked on each request.", nullptr},
+    {"enabled", GateGetEnabled, GateSetEnabled, "When false, requests go straight to the app.", nullptr},
+    {"in_flight", GateInFlight, nullptr, "Requests inside the app now.", nullptr},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot gate_slots[] = {
+    {Py_tp_new, reinterpret_cast<void*>(GateNew)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(GateDealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(GateTraverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(GateClear)},
+    {Py_tp_call, reinterpret_cast<void*>(GateCall)},
+    {Py_tp_methods, gate_methods},
+    {Py_tp_members, gate_members},
+    {Py_tp_getset, gate_getset},
+    {Py_tp_doc, const_cast<char*>("The per-request path of a Reloader: check, gate, call, track the response.")},
+    {0, nullptr},
+};
+
+PyType_Spec gate_spec = {"pyfresh._core.Gate", sizeof(GateObject), 0,
+                         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, gate_slots};
+
+// --- Response: keeps a streaming response in flight until close() ----------
+
+// Closes the wrapped result once and lets the gate count the request out.
+// Returns -1 with an exception set when result.close() failed.
+int ResponseFinish(ResponseObject* self) {
+  if (self->closed) return 0;
+  self->closed = 1;
+  int rc = 0;
+  if (self->result != nullptr) {
+    PyObject* close = PyObject_GetAttrString(self->result, "close");
+    if (close == nullptr) {
+      if (PyErr_ExceptionMatches(PyExc_AttributeError)) PyErr_Clear(); else rc = -1;
+    } else {
+      PyObject* done = PyObject_CallNoArgs(close);
+      Py_DECREF(close);
+      if (done == nullptr) rc = -1; else Py_DECREF(done);
+    }
+  }
+  if (self->gate != nullptr) {
+    self->gate->gate->Leave();
+    Py_CLEAR(self->gate);
+  }
+  return rc;
+}
+
+PyObject* ResponseIter(PyObject* self_object) {
+  Py_INCREF(self_object);
+  return self_object;
+}
+
+PyObject* ResponseNext(PyObject* self_object) {
+  auto* self = reinterpret_cast<ResponseObject*>(self_object);
+  if (self->closed || self->result == nullptr) return nullptr;
+  if (self->iterator == nullptr) {
+    self->iterator = PyObject_GetIter(self->result);
+    if (self->iterator == nullptr) return nullptr;
+  }
+  return PyIter_Next(self->iterator);
+}
+
+PyObject* ResponseClose(PyObject* self_object, PyObject*) {
+  if (ResponseFinish(reinterpret_cast<ResponseObject*>(self_object)) < 0) return nullptr;
+  Py_RETURN_NONE;
+}
+
+int ResponseTraverse(PyObject* self_object, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<ResponseObject*>(self_object);
+  Py_VISIT(Py_TYPE(self_object));
+  Py_VISIT(self->result);
+  Py_VISIT(self->iterator);
+  Py_VISIT(reinterpret_cast<PyObject*>(self->gate));
+  return 0;
+}
+
+int ResponseClear(PyObject* self_object) {
+  auto* self = reinterpret_cast<ResponseObject*>(self_object);
+  // A response dropped without close() (a server that breaks PEP 3333) must
+  // not keep the gate closed for ever.
+  if (!self->closed && ResponseFinish(self) < 0) PyErr_WriteUnraisable(self_object);
+  Py_CLEAR(self->iterator);
+  Py_CLEAR(self->result);
+  return 0;
+}
+
+void ResponseDealloc(PyObject* self_object) {
+  PyTypeObject* type = Py_TYPE(self_object);
+  PyObject_GC_UnTrack(self_object);
+  ResponseClear(self_object);
+  type->tp_free(self_object);
+  Py_DECREF(type);
+}
+
+PyMethodDef response_methods[] = {
+    {"close", ResponseClose, METH_NOARGS, "Close the app's response and end the request."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot response_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(ResponseDealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(ResponseTraverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(ResponseClear)},
+    {Py_tp_iter, reinterpret_cast<void*>(ResponseIter)},
+    {Py_tp_iternext, reinterpret_cast<void*>(ResponseNext)},
+    {Py_tp_methods, response_methods},
+    {Py_tp_doc, const_cast<char*>("A streaming WSGI response that counts as in flight until closed.")},
+    {0, nullptr},
+};
+
+PyType_Spec response_spec = {"pyfresh._core.Response", sizeof(ResponseObject), 0,
+                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                             response_slots};
+
+// --- module ------------------------------------------------------------------
+
+int ModuleExec(PyObject* module) {
+  ModuleState* state = StateOf(module);
+  state->config_error = PyErr_NewExceptionWithDoc(
+      "pyfresh._core.ConfigError", "An invalid option value; the message names the option and the value.",
+      PyExc_ValueError, nullptr);
+  if (state->config_error == nullptr) return -1;
+  if (PyModule_AddObjectRef(module, "ConfigError", state->config_error) < 0) return -1;
+
+  auto add_type = [module](PyType_Spec* spec, PyTypeObject** slot) {
+    *slot = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, spec, nullptr));
+    if (*slot == nullptr) return false;
+    return PyModule_AddType(module, *slot) == 0;
+  };
+  if (!add_type(&policy_spec, &state->policy_type)) return -1;
+  if (!add_type(&detector_spec, &state->detector_type)) return -1;
+  if (!add_type(&response_spec, &state->response_type)) return -1;
+  if (!add_type(&gate_spec, &state->gate_type)) return -1;
+  return 0;
+}
+
+int ModuleTraverse(PyObject* module, visitproc visit, void* arg) {
+  ModuleState* state = StateOf(module);
+  if (state == nullptr) return 0;
+  Py_VISIT(state->config_error);
+  Py_VISIT(state->policy_type);
+  Py_VISIT(state->detector_type);
+  Py_VISIT(state->gate_type);
+  Py_VISIT(state->response_type);
+  return 0;
+}
+
+int ModuleClear(PyObject* module) {
+  ModuleState* state = StateOf(module);
+  if (state == nullptr) return 0;
+  Py_CLEAR(state->config_error);
+  Py_CLEAR(state->policy_type);
+  Py_CLEAR(state->detector_type);
+  Py_CLEAR(state->gate_type);
+  Py_CLEAR(state->response_type);
+  return 0;
+}
+
+void ModuleFree(void* module) { ModuleClear(static_cast<PyObject*>(module)); }
+
+PyObject* ForkGeneration(PyObject*, PyObject*) { return PyLong_FromUnsignedLongLong(pyfresh::CurrentForkGeneration()); }
+
+PyMethodDef module_methods[] = {
+    {"parse_config", ParseConfig, METH_O,
+     "parse_config(pairs) -> dict: validate (name, value[, display_name]) option pairs."},
+    {"serialize_config", SerializeConfigPairs, METH_O,
+     "serialize_config(pairs) -> str: validated options as 'name=value' lines."},
+    {"parse_serialized_config", ParseSerialized, METH_O, "parse_serialized_config(text) -> dict."},
+    {"parse_app_spec", ParseAppSpecPy, METH_O,
+     "parse_app_spec(text) -> (kind, target, callable); kind is 'module' or 'file'."},
+    {"validate_module_name", ValidateModuleNamePy, METH_O, "Raise ConfigError unless the name is a dotted identifier."},
+    {"fork_generation", ForkGeneration, METH_NOARGS, "How many fork()s this process descends from (for tests)."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, reinterpret_cast<void*>(ModuleExec)},
+    {0, nullptr},
+};
+
+}  // namespace
+
+PyModuleDef pyfresh_core_module_def = {
+    PyModuleDef_HEAD_INIT,
+    "pyfresh._core",
+    "The pyfresh reload core: package policy, config, change detection and the request gate.",
+    sizeof(ModuleState),
+    module_methods,
+    module_slots,
+    ModuleTraverse,
+    ModuleClear,
+    ModuleFree,
+};
+
+extern "C" __attribute__((visibility("default"))) PyObject* PyInit__core() {
+  return PyModuleDef_Init(&pyfresh_core_module_def);
+}

@@ -1,0 +1,69 @@
+"""The option vocabulary on the Python side; validation lives in the core."""
+
+from . import _core
+
+ConfigError = _core.ConfigError
+
+_KEYWORD_TO_OPTION = {
+    "enabled": "enabled",
+    "app": "app",
+    "packages": "packages",
+    "exclude": "exclude",
+    "debug": "debug",
+    "poll_interval": "poll-interval",
+}
+
+
+def parse_config(pairs):
+    """Validates (name, value[, display_name]) text pairs with the core.
+
+    Returns a dict with the keys enabled, app, packages, exclude, debug,
+    poll_interval for the options given. Raises ConfigError naming the
+    option and the bad value."""
+    return _core.parse_config(list(pairs))
+
+
+def serialize_config(pairs):
+    """The validated options as the text the hosts carry per request."""
+    return _core.serialize_config(list(pairs))
+
+
+def parse_serialized_config(text):
+    return _core.parse_serialized_config(text)
+
+
+def keyword_pairs(**keywords):
+    """(name, value) text pairs for Python keyword arguments, so that values
+    given in Python are validated by the same code as host options."""
+    pairs = []
+    for keyword, value in keywords.items():
+        if value is None:
+            continue
+        option = _KEYWORD_TO_OPTION[keyword]
+        display = keyword + "="
+        if isinstance(value, bool):
+            text = "on" if value else "off"
+        elif isinstance(value, (int, float)) and keyword == "poll_interval":
+            text = repr(float(value))
+        elif isinstance(value, str):
+            text = value
+        elif keyword in ("packages", "exclude"):
+            names = list(value)
+            for name in names:
+                if not isinstance(name, str):
+                    raise TypeError("%s must be strings, not %s" % (keyword, type(name).__name__))
+            if not names:
+                continue
+            # Each list element must be one name: "my app" must be reported,
+            # not split into two valid names.
+            for name in names:
+                try:
+                    _core.validate_module_name(name)
+                except ConfigError as error:
+                    raise ConfigError("%s %s" % (display, error)) from None
+                pairs.append((option, name, display))
+            continue
+        else:
+            raise TypeError("%s has an unsupported type %s" % (keyword, type(value).__name__))
+        pairs.append((option, text, display))
+    return pairs

@@ -1,0 +1,153 @@
+"""Sees every import of a module under a reloader's packages, as it happens.
+
+One finder per interpreter sits first on ``sys.meta_path``. For a name that
+some reloader covers it asks the other finders for the spec and then:
+
+* tracks the module's file, statted *before* the loader reads it, so an edit
+  made while the import runs is still seen as a change; this is also how
+  modules imported lazily during requests become tracked, without scanning
+  ``sys.modules`` per request, and how a file that fails to import is
+  tracked although it never finished;
+* tracks where a module that was not found would have been, so creating it
+  later reloads (``try: import app.local_settings``, or a module the code
+  imports before it is saved);
+* loads sources with :class:`FreshSourceLoader`, whose bytecode check cannot
+  accept a stale ``.pyc``.
+"""
+
+import importlib.machinery
+import os
+import sys
+import threading
+import weakref
+
+_SOURCE_SUFFIXES = tuple(importlib.machinery.SOURCE_SUFFIXES)
+
+
+class FreshSourceLoader(importlib.machinery.SourceFileLoader):
+    """A source loader that never runs stale bytecode.
+
+    CPython accepts a ``.pyc`` whose recorded source mtime (whole seconds)
+    and size match: two same-size edits within one second would run the old
+    code. This loader stamps and checks bytecode with the nanosecond mtime
+    instead (the ``.pyc`` format keeps its low 32 bits), and compiles from
+    source any file the current reload found stale.
+    """
+
+    def __init__(self, fullname, path, force_source, kept_children):
+        # kept_children: excluded submodules of this module, still in sys.modules
+        super().__init__(fullname, path)
+        self._force_source = force_source
+        self._kept_children = kept_children
+
+    def path_stats(self, path):
+        st = os.stat(path)
+        return {"mtime": st.st_mtime_ns, "size": st.st_size}
+
+    def get_code(self, fullname):
+        if self.path in self._force_source:
+            return self.source_to_code(self.get_data(self.path), self.path)
+        return super().get_code(fullname)
+
+    def exec_module(self, module):
+        # Excluded submodules stay in sys.modules while their package is
+        # re-imported; put them back as attributes of the new package object
+        # so `import pkg.settings; pkg.settings.X` keeps working.
+        for child in self._kept_children:
+            kept = sys.modules.get(child)
+            if kept is not None:
+                setattr(module, child.rpartition(".")[2], kept)
+        super().exec_module(module)
+
+
+class ImportTracker:
+    """The per-interpreter finder; reloaders register with it."""
+
+    def __init__(self):
+        self._reloaders = weakref.WeakSet()
+        self._local = threading.local()
+
+    # -- registration ------------------------------------------------------
+
+    def register(self, reloader):
+        self._reloaders.add(reloader)
+
+    def unregister(self, reloader):
+        self._reloaders.discard(reloader)
+
+    # -- the finder protocol -------------------------------------------------
+
+    def find_spec(self, name, path=None, target=None):
+        if getattr(self._local, "busy", False):
+            return None
+        covering = [r for r in list(self._reloaders) if r._covers(name)]
+        if not covering:
+            return None
+        self._local.busy = True
+        try:
+            spec = self._find_with_other_finders(name, path, target)
+        finally:
+            self._local.busy = False
+        if spec is None:
+            candidates = _missing_candidates(name, path)
+            for reloader in covering:
+                reloader._track_paths(candidates)
+            return None
+        origin = spec.origin if spec.has_location else None
+        if origin:
+            for reloader in covering:
+                reloader._track_paths((origin,))
+            if type(spec.loader) is importlib.machinery.SourceFileLoader:
+                force_source = set()
+                kept = []
+                for reloader in covering:
+                    force_source |= reloader._force_source
+                    kept.extend(reloader._kept_children(name))
+                spec.loader = FreshSourceLoader(name, origin, force_source, kept)
+                spec.loader_state = None
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+    def _find_with_other_finders(self, name, path, target):
+        for finder in list(sys.meta_path):
+            if finder is self:
+                continue
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is None:
+                continue
+            spec = find_spec(name, path, target)
+            if spec is not None:
+                return spec
+        return None
+
+
+def _missing_candidates(name, path):
+    """Files whose creation would make `name` importable."""
+    if path is None:
+        return ()
+    tail = name.rpartition(".")[2]
+    candidates = []
+    for directory in path:
+        if isinstance(directory, str) and directory:
+            candidates.append(os.path.join(directory, tail + ".py"))
+            candidates.append(os.path.join(directory, tail))
+    return candidates
+
+
+_install_lock = threading.Lock()
+
+
+def tracker():
+    """The ImportTracker of this interpreter, installed first on sys.meta_path."""
+    with _install_lock:
+        for finder in sys.meta_path:
+            if type(finder).__name__ == "ImportTracker" and hasattr(finder, "register"):
+                if sys.meta_path[0] is not finder:
+                    sys.meta_path.remove(finder)
+                    sys.meta_path.insert(0, finder)
+                return finder
+        finder = ImportTracker()
+        sys.meta_path.insert(0, finder)
+        return finder

@@ -1,0 +1,51 @@
+"""A threaded development server for a pyfresh-wrapped app, on any machine.
+
+    python3 -m pyfresh.serve mysite.wsgi:application --packages mysite blog \\
+        --exclude mysite.settings --debug --port 8000
+
+Prints "PORT <n>" when listening (port 0 picks a free one)."""
+
+import argparse
+import socketserver
+import sys
+import wsgiref.simple_server
+
+from .reloader import Reloader
+
+
+class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m pyfresh.serve", description=__doc__.split("\n")[0])
+    parser.add_argument("app", help='the WSGI callable, "package.module:callable" or a .wsgi/.py file')
+    parser.add_argument("--packages", nargs="+", default=None, help="package prefixes to reload")
+    parser.add_argument("--exclude", nargs="+", default=None, help="modules kept across reloads")
+    parser.add_argument("--debug", action="store_true", help="error pages with the traceback")
+    parser.add_argument("--poll-interval", type=float, default=None, help="force stat polling (seconds)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--path", action="append", default=[], help="prepend to sys.path")
+    args = parser.parse_args(argv)
+    sys.path[:0] = args.path
+
+    application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
+                           poll_interval=args.poll_interval)
+    server = wsgiref.simple_server.make_server(args.host, args.port, application,
+                                               server_class=_ThreadingServer, handler_class=_QuietHandler)
+    print("PORT %d" % server.server_port, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
