@@ -1,0 +1,154 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+
+
+def clean_env(pythonpath):
+    """The server's environment: no pyenv leakage, bytecode writing on."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": pythonpath,
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env
+
+
+def write(path, text):
+    """Writes in place and makes sure the stat identity changes even when
+    the previous write was within the filesystem's timestamp granularity."""
+    before = os.stat(path).st_mtime_ns if os.path.exists(path) else None
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    if before is not None and os.stat(path).st_mtime_ns == before:
+        os.utime(path, ns=(before + 1000, before + 1000))
+
+
+def fetch(url, timeout=10):
+    """(status, headers, body text) of a GET, 5xx included."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode("utf-8", "replace")
+
+
+class App:
+    """A package in a temp dir with a unique name, for one test."""
+
+    def __init__(self, root):
+        self.root = str(root)
+        self.name = "app_" + uuid.uuid4().hex[:10]
+        self.dir = os.path.join(self.root, self.name)
+        os.makedirs(self.dir)
+
+    def path(self, module):
+        parts = module.split(".")
+        return os.path.join(self.dir, *parts[:-1], parts[-1] + ".py")
+
+    def write(self, module, text):
+        write(self.path(module), text.replace("PKG", self.name))
+
+    def spec(self, module="wsgi", callable_name="application"):
+        return "%s.%s:%s" % (self.name, module, callable_name)
+
+
+@pytest.fixture
+def app(tmp_path):
+    a = App(tmp_path)
+    a.write("__init__", "")
+    return a
+
+
+class Server:
+    def __init__(self, app, *args):
+        pythonpath = os.pathsep.join([p for p in [os.environ.get("PYTHONPATH", "")] if p])
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "pyfresh.serve", "--port", "0", "--path", app.root, *args],
+            stdout=subprocess.PIPE, stderr=open(os.path.join(app.root, "server.log"), "w"),
+            env=clean_env(pythonpath), text=True)
+        self.log_path = os.path.join(app.root, "server.log")
+        line = self.process.stdout.readline()
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError("server did not start: %r\n%s" % (line, self.log()))
+        self.url = "http://127.0.0.1:%d" % int(line.split()[1])
+
+    def get(self, path="/", timeout=10):
+        return fetch(self.url + path, timeout)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(app, *args):
+        server = Server(app, *args)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def on_path(tmp_path):
+    """Puts the temp dir on sys.path for in-process tests, with bytecode
+    writing on as on users' machines."""
+    sys.path.insert(0, str(tmp_path))
+    saved = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    yield
+    sys.dont_write_bytecode = saved
+    sys.path.remove(str(tmp_path))
+
+
+def call(app, path="/"):
+    """Calls a WSGI app in-process: (status, body text)."""
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"] = status
+        captured["headers"] = headers
+
+    result = app({"PATH_INFO": path, "REQUEST_METHOD": "GET"}, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return int(captured["status"].split()[0]), body.decode("utf-8", "replace")
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()

@@ -1,0 +1,56 @@
+"""The engine imports and reloads inside sub-interpreters (mod_wsgi
+application groups, uWSGI mountpoints) and never hangs there."""
+
+import os
+import subprocess
+import textwrap
+
+from conftest import clean_env
+
+# Runs in each interpreter: serve, edit, serve the new code.
+INTERPRETER_CODE = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, ROOT)
+    sys.dont_write_bytecode = False
+    import pyfresh
+    path = os.path.join(ROOT, NAME, "wsgi.py")
+
+    def save(word):
+        before = os.stat(path).st_mtime_ns
+        with open(path, "w") as f:
+            f.write("def application(e, s):\\n    s('200 OK', [])\\n    return [%r]\\n" % word.encode())
+        os.utime(path, ns=(before + 5000, before + 5000))
+
+    def call(reloader):
+        statuses = []
+        body = b"".join(reloader({}, lambda status, headers, exc_info=None: statuses.append(status)))
+        return statuses[0], body
+
+    save("one")
+    reloader = pyfresh.Reloader(NAME + ".wsgi:application")
+    assert call(reloader) == ("200 OK", b"one"), call(reloader)
+    save("two")
+    assert call(reloader) == ("200 OK", b"two"), call(reloader)
+""")
+
+DRIVER = textwrap.dedent("""
+    import sys
+    import _xxsubinterpreters as interpreters
+    root, name, code = sys.argv[1], sys.argv[2], sys.argv[3]
+    preamble = "ROOT = %r\\nNAME = %r\\n" % (root, name)
+    for _ in range(2):
+        interpreter = interpreters.create()
+        interpreters.run_string(interpreter, preamble + code)
+        interpreters.destroy(interpreter)
+    exec(preamble + code)  # and the main interpreter after them
+    print("ok")
+""")
+
+
+def test_reloader_works_in_sub_interpreters(app):
+    app.write("wsgi", "")
+    result = subprocess.run(
+        ["/usr/bin/python3", "-c", DRIVER, app.root, app.name, INTERPRETER_CODE],
+        env=clean_env(os.environ.get("PYTHONPATH", "")), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
