@@ -1,0 +1,1 @@
+"""pyfresh's demo site: edit views.py or greeting.py and refresh the page."""
