@@ -17,7 +17,8 @@ struct AppSpec {
   std::string callable;  // dotted attribute path; "application" when omitted
 };
 
-// A file spec contains '/' or ends in ".py"/".wsgi"; anything else is a
+// A file spec contains '/' ("./app.wsgi", "/srv/app.py:app"); anything else,
+// "mysite.wsgi:application" included, is a
 // module spec. Errors quote the bad spec and say what was expected.
 Status ParseAppSpec(std::string_view text, AppSpec* out);
 

@@ -37,6 +37,17 @@ struct DetectorOptions {
 // baselines (recorded whenever, possibly in a parent) are then confirmed by
 // one full comparison, so a respawned worker notices edits made since its
 // parent imported the code.
+//
+// With inotify, the directory of every tracked path is watched; for an
+// absent path whose directory does not exist either, its nearest existing
+// ancestor is, so creating the directories and then the file is noticed.
+// Events about untracked names cost no stat; an event about a tracked name
+// is confirmed by one stat. Lost events (queue overflow) or a watched
+// directory going away restart the watching, with one full comparison. When
+// the watcher cannot be created or a directory cannot be watched (watch
+// limit, network filesystem) the whole detector falls back to polling and
+// logs why. Log lines are passed to the sink after the internal mutex is
+// released, from the thread that called Check() or Track().
 class ChangeDetector {
  public:
   using WatcherFactory = std::function<Status(std::unique_ptr<DirectoryWatcher>*)>;
@@ -64,6 +75,7 @@ class ChangeDetector {
   // The stale paths, sorted (valid after Check() returned true).
   std::vector<std::string> StalePaths() const;
 
+  // kNotStarted until the first Check() in this process (after fork too).
   DetectionMethod method() const;
   size_t tracked_count() const;
   size_t watched_directory_count() const;
@@ -71,16 +83,31 @@ class ChangeDetector {
  private:
   struct Tracked {
     FileIdentity baseline;
+    // While watching, events about this path arrive as the entry
+    // `anchor_name` of the watched directory `anchor_directory`: its own
+    // directory and base name, or, when that directory does not exist yet,
+    // the nearest existing ancestor and the first missing component (so
+    // creating the missing directories is noticed). Empty when not watched.
+    std::string anchor_directory;
+    std::string anchor_name;
+    bool anchored_at_ancestor = false;
   };
 
-  void StartLocked();
+  bool RunningLocked() const;
+  void StartLocked(bool restart);
+  void ResetWatchingLocked();
   void FallBackToPollingLocked(const std::string& reason);
-  void WatchDirectoryOfLocked(const std::string& path);
+  bool AnchorLocked(const std::string& path, Tracked* tracked);
+  void UnanchorLocked(const std::string& path, Tracked* tracked);
   void TrackLocked(const std::string& path);
-  void CompareLocked(const std::string& path);
+  void CompareLocked(const std::string& path, const Tracked& tracked);
   void CompareAllLocked();
-  bool CheckInotifyLocked();
-  bool CheckPollingLocked();
+  void CheckInotifyLocked();
+  void CheckPollingLocked();
+  void OnEntryLocked(const std::string& directory, const std::string& name);
+  std::string PollingSummaryLocked() const;
+  void LogLocked(std::string message);
+  void EmitLog(std::vector<std::string>* messages) const;
 
   const DetectorOptions options_;
   const Filesystem& filesystem_;
@@ -92,11 +119,21 @@ class ChangeDetector {
   std::unordered_map<std::string, Tracked> tracked_;
   std::unordered_set<std::string> stale_;
   std::unordered_set<std::string> watched_directories_;
+  // watched directory -> entry name -> tracked paths anchored there.
+  std::unordered_map<std::string, std::unordered_map<std::string, std::vector<std::string>>>
+      anchors_;
   std::unique_ptr<DirectoryWatcher> watcher_;
   DetectionMethod method_ = DetectionMethod::kNotStarted;
   uint64_t started_in_fork_generation_ = 0;
   int64_t last_full_check_ns_ = 0;
-  bool has_checked_ = false;
+  // Filled while draining the watcher, handled after it returns.
+  std::vector<std::string> event_paths_;
+  bool events_lost_ = false;
+  // Emitted after the mutex is released (the sink may take the GIL).
+  std::vector<std::string> pending_log_;
+  // Built once, so that draining allocates nothing.
+  DirectoryWatcher::EntryCallback on_entry_;
+  DirectoryWatcher::OverflowCallback on_overflow_;
 };
 
 // Bumped in the child after every fork() of this process.

@@ -1,0 +1,100 @@
+#include "pyfresh/app_spec.h"
+
+#include <algorithm>
+
+#include "identifier.h"
+#include "text.h"
+
+namespace pyfresh {
+namespace {
+
+constexpr char kDefaultCallable[] = "application";
+
+Status Invalid(std::string_view text, const std::string& detail) {
+  std::string message = "invalid app spec " + internal::Quote(text) +
+                        ": expected \"package.module:callable\" or a path to a .py/.wsgi file";
+  if (!detail.empty()) message += " (" + detail + ")";
+  return Status::Error(std::move(message));
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool HasFileExtension(std::string_view s) { return EndsWith(s, ".py") || EndsWith(s, ".wsgi"); }
+
+std::string CallableProblem(std::string_view callable) {
+  if (callable.empty()) return "empty callable after ':'";
+  std::string problem = internal::DottedIdentifierProblem(callable);
+  if (problem.empty()) return {};
+  return "callable " + internal::Quote(callable) + ": " + problem;
+}
+
+Status ParseFileSpec(std::string_view text, AppSpec* out) {
+  std::string_view target = text;
+  std::string_view callable = kDefaultCallable;
+  const size_t colon = text.rfind(':');
+  if (colon != std::string_view::npos) {
+    std::string_view head = text.substr(0, colon);
+    std::string_view tail = text.substr(colon + 1);
+    if (!tail.empty() && internal::IsDottedIdentifier(tail)) {
+      target = head;
+      callable = tail;
+    } else if (HasFileExtension(head)) {
+      // "/srv/app.wsgi:my-app": clearly meant as file + callable.
+      return Invalid(text, CallableProblem(tail));
+    } else if (tail.empty()) {
+      return Invalid(text, "ends with ':'");
+    }
+    // Otherwise the ':' belongs to the path ("/srv/a:b/app.wsgi").
+  }
+  if (target.empty()) return Invalid(text, "empty file path");
+  if (target.back() == '/') return Invalid(text, "names a directory, not a file");
+  out->kind = AppSpec::Kind::kFile;
+  out->target = std::string(target);
+  out->callable = std::string(callable);
+  return Status::Ok();
+}
+
+Status ParseModuleSpec(std::string_view text, AppSpec* out) {
+  if (std::count(text.begin(), text.end(), ':') > 1) return Invalid(text, "more than one ':'");
+  std::string_view module = text;
+  std::string_view callable = kDefaultCallable;
+  const size_t colon = text.find(':');
+  if (colon != std::string_view::npos) {
+    module = text.substr(0, colon);
+    std::string problem = CallableProblem(text.substr(colon + 1));
+    if (!problem.empty()) return Invalid(text, problem);
+    callable = text.substr(colon + 1);
+  }
+  if (module.empty()) return Invalid(text, "empty module name");
+  std::string problem = internal::DottedIdentifierProblem(module);
+  if (!problem.empty()) return Invalid(text, "module " + internal::Quote(module) + ": " + problem);
+  out->kind = AppSpec::Kind::kModule;
+  out->target = std::string(module);
+  out->callable = std::string(callable);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseAppSpec(std::string_view text, AppSpec* out) {
+  if (text.empty()) return Invalid(text, "empty");
+  for (char c : text) {
+    if (internal::IsControlByte(static_cast<unsigned char>(c))) {
+      return Invalid(text, "contains a control character");
+    }
+  }
+  if (internal::IsAsciiSpace(text.front()) || internal::IsAsciiSpace(text.back())) {
+    return Invalid(text, "leading or trailing whitespace");
+  }
+  AppSpec parsed;
+  // Only a '/' makes a file spec: "mysite.wsgi:application" (Django's
+  // convention) and "app.py" are module names; "./app.wsgi" is a file.
+  const bool is_file = text.find('/') != std::string_view::npos;
+  Status status = is_file ? ParseFileSpec(text, &parsed) : ParseModuleSpec(text, &parsed);
+  if (status.ok()) *out = std::move(parsed);
+  return status;
+}
+
+}  // namespace pyfresh

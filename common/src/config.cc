@@ -1,0 +1,323 @@
+#include "pyfresh/config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+#include "pyfresh/app_spec.h"
+#include "pyfresh/package_policy.h"
+#include "text.h"
+
+namespace pyfresh {
+namespace {
+
+enum class Option { kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval };
+
+struct OptionName {
+  std::string_view name;
+  Option option;
+};
+
+constexpr OptionName kOptions[] = {
+    {"enabled", Option::kEnabled}, {"app", Option::kApp},     {"packages", Option::kPackages},
+    {"exclude", Option::kExclude}, {"debug", Option::kDebug}, {"poll-interval", Option::kPollInterval},
+};
+
+constexpr char kKnownOptions[] = "enabled, app, packages, exclude, debug, poll-interval";
+constexpr double kMaxPollIntervalSeconds = 86400;
+
+bool LookupOption(std::string_view name, Option* option) {
+  for (const OptionName& entry : kOptions) {
+    if (entry.name == name) {
+      *option = entry.option;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status OptionError(std::string_view label, const std::string& message) {
+  std::string text(label);
+  text += ": ";
+  text += message;
+  return Status::Error(std::move(text));
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+// `words` must be lower case.
+bool IsOneOf(std::string_view value, std::initializer_list<std::string_view> words) {
+  for (std::string_view word : words) {
+    if (EqualsIgnoreCase(value, word)) return true;
+  }
+  return false;
+}
+
+Status ParseBool(std::string_view label, std::string_view value, std::optional<bool>* out) {
+  std::string_view word = internal::TrimAsciiSpace(value);
+  if (IsOneOf(word, {"on", "true", "yes", "1"})) {
+    *out = true;
+    return Status::Ok();
+  }
+  if (IsOneOf(word, {"off", "false", "no", "0"})) {
+    *out = false;
+    return Status::Ok();
+  }
+  return OptionError(label, "invalid value " + internal::Quote(value) +
+                                " (expected on or off; also true/false, yes/no, 1/0)");
+}
+
+bool IsListSeparator(char c) { return c == ' ' || c == '\t' || c == ','; }
+
+// Splits on spaces, tabs and commas and validates every element; appends
+// the new names (without duplicates) only when all are valid.
+Status ParseList(std::string_view label, std::string_view value, std::string_view noun,
+                 bool allow_empty, std::optional<std::vector<std::string>>* out) {
+  std::vector<std::string> names;
+  size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && IsListSeparator(value[i])) ++i;
+    size_t end = i;
+    while (end < value.size() && !IsListSeparator(value[end])) ++end;
+    if (end > i) {
+      std::string_view name = value.substr(i, end - i);
+      Status status = ValidateModuleName(name);
+      if (!status.ok()) return OptionError(label, status.message());
+      names.emplace_back(name);
+    }
+    i = end;
+  }
+  if (names.empty() && !allow_empty) {
+    std::string message(label);
+    message += " needs at least one ";
+    message += noun;
+    message += ", got ";
+    message += internal::Quote(value);
+    return Status::Error(std::move(message));
+  }
+  if (!out->has_value()) out->emplace();
+  std::vector<std::string>& list = **out;
+  for (std::string& name : names) {
+    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(std::move(name));
+  }
+  return Status::Ok();
+}
+
+Status ParsePollInterval(std::string_view label, std::string_view value, std::optional<double>* out) {
+  const Status invalid = OptionError(
+      label, "invalid value " + internal::Quote(value) +
+                 " (expected a number of seconds, e.g. \"0\", \"0.5\", \"2s\" or \"250ms\")");
+  std::string_view text = internal::TrimAsciiSpace(value);
+  size_t digits = 0;
+  size_t dots = 0;
+  size_t end = 0;
+  for (; end < text.size(); ++end) {
+    const char c = text[end];
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '.') {
+      ++dots;
+    } else {
+      break;
+    }
+  }
+  if (digits == 0 || dots > 1) return invalid;
+  std::string_view unit = internal::TrimAsciiSpace(text.substr(end));
+  double scale = 1;
+  if (unit.empty() || EqualsIgnoreCase(unit, "s")) {
+    scale = 1;
+  } else if (EqualsIgnoreCase(unit, "ms")) {
+    scale = 1000;
+  } else {
+    return invalid;
+  }
+  double number = 0;
+  const char* first = text.data();
+  const char* last = text.data() + end;
+  std::from_chars_result result = std::from_chars(first, last, number, std::chars_format::fixed);
+  if (result.ec != std::errc() || result.ptr != last) return invalid;
+  const double seconds = number / scale;
+  if (!std::isfinite(seconds) || seconds < 0) return invalid;
+  if (seconds > kMaxPollIntervalSeconds) {
+    return OptionError(label, "invalid value " + internal::Quote(value) +
+                                  " (more than 86400 seconds, one day)");
+  }
+  *out = seconds;
+  return Status::Ok();
+}
+
+// Shortest decimal text that reads back as exactly `seconds`; never uses
+// an exponent, so ParsePollInterval accepts it.
+std::string FormatSeconds(double seconds) {
+  std::array<char, 1200> buffer;
+  std::to_chars_result result =
+      std::to_chars(buffer.data(), buffer.data() + buffer.size(), seconds, std::chars_format::fixed);
+  if (result.ec != std::errc()) return "0";
+  return std::string(buffer.data(), result.ptr);
+}
+
+Status SetOption(Config* config, std::string_view name, std::string_view value,
+                 std::string_view display_name, bool allow_empty_list) {
+  const std::string_view label = display_name.empty() ? name : display_name;
+  Option option;
+  if (!LookupOption(name, &option)) {
+    return Status::Error("unknown pyfresh option " + internal::Quote(label) + " (known options: " +
+                         kKnownOptions + ")");
+  }
+  const bool is_list = option == Option::kPackages || option == Option::kExclude;
+  for (char c : value) {
+    if (internal::IsControlByte(static_cast<unsigned char>(c)) && !(is_list && c == '\t')) {
+      return OptionError(label, "value " + internal::Quote(value) + " contains a control character");
+    }
+  }
+  switch (option) {
+    case Option::kEnabled:
+      return ParseBool(label, value, &config->enabled);
+    case Option::kDebug:
+      return ParseBool(label, value, &config->debug);
+    case Option::kApp: {
+      AppSpec spec;
+      Status status = ParseAppSpec(value, &spec);
+      if (!status.ok()) return OptionError(label, status.message());
+      config->app = std::string(value);
+      return Status::Ok();
+    }
+    case Option::kPackages:
+      return ParseList(label, value, "package name", allow_empty_list, &config->packages);
+    case Option::kExclude:
+      return ParseList(label, value, "module name", allow_empty_list, &config->exclude);
+    case Option::kPollInterval:
+      return ParsePollInterval(label, value, &config->poll_interval_seconds);
+  }
+  return Status::Error("internal error: unhandled option");
+}
+
+std::string JoinList(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) {
+    if (!out.empty()) out.push_back(' ');
+    out += name;
+  }
+  return out;
+}
+
+Status ValidateList(std::string_view label, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    Status status = ValidateModuleName(name);
+    if (!status.ok()) return OptionError(label, status.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Config::Set(std::string_view name, std::string_view value, std::string_view display_name) {
+  return SetOption(this, name, value, display_name, /*allow_empty_list=*/false);
+}
+
+Status Config::Validate() const {
+  if (app.has_value()) {
+    AppSpec spec;
+    Status status = ParseAppSpec(*app, &spec);
+    if (!status.ok()) return OptionError("app", status.message());
+  }
+  if (packages.has_value()) {
+    if (packages->empty()) return Status::Error("packages needs at least one package name");
+    Status status = ValidateList("packages", *packages);
+    if (!status.ok()) return status;
+  }
+  if (exclude.has_value()) {
+    Status status = ValidateList("exclude", *exclude);
+    if (!status.ok()) return status;
+  }
+  if (poll_interval_seconds.has_value()) {
+    const double seconds = *poll_interval_seconds;
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
+      return OptionError("poll-interval", "invalid value " + internal::Quote(FormatSeconds(seconds)) +
+                                              " (expected 0 to 86400 seconds)");
+    }
+  }
+  // An exclusion outside every package is not an error: it has no effect.
+  return Status::Ok();
+}
+
+Config MergeConfig(const Config& parent, const Config& child) {
+  Config merged;
+  merged.enabled = child.enabled.has_value() ? child.enabled : parent.enabled;
+  merged.app = child.app.has_value() ? child.app : parent.app;
+  merged.packages = child.packages.has_value() ? child.packages : parent.packages;
+  merged.exclude = child.exclude.has_value() ? child.exclude : parent.exclude;
+  merged.debug = child.debug.has_value() ? child.debug : parent.debug;
+  merged.poll_interval_seconds =
+      child.poll_interval_seconds.has_value() ? child.poll_interval_seconds : parent.poll_interval_seconds;
+  return merged;
+}
+
+std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (config.enabled.has_value()) pairs.emplace_back("enabled", *config.enabled ? "on" : "off");
+  if (config.app.has_value()) pairs.emplace_back("app", *config.app);
+  if (config.packages.has_value()) pairs.emplace_back("packages", JoinList(*config.packages));
+  if (config.exclude.has_value()) pairs.emplace_back("exclude", JoinList(*config.exclude));
+  if (config.debug.has_value()) pairs.emplace_back("debug", *config.debug ? "on" : "off");
+  if (config.poll_interval_seconds.has_value()) {
+    pairs.emplace_back("poll-interval", FormatSeconds(*config.poll_interval_seconds));
+  }
+  return pairs;
+}
+
+std::string SerializeConfig(const Config& config) {
+  std::string text;
+  for (const auto& [name, value] : ConfigToPairs(config)) {
+    text += name;
+    text.push_back('=');
+    for (char c : value) {
+      // Set() never stores control bytes; a field assigned directly must not
+      // break the line structure (ParseSerializedConfig then reports it).
+      text.push_back(internal::IsControlByte(static_cast<unsigned char>(c)) ? '?' : c);
+    }
+    text.push_back('\n');
+  }
+  return text;
+}
+
+Status ParseSerializedConfig(std::string_view text, Config* out) {
+  Config parsed;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    const size_t equals = line.find('=');
+    if (equals == std::string_view::npos) {
+      return Status::Error("invalid serialized pyfresh config line " + internal::Quote(line) +
+                           ": expected name=value");
+    }
+    // An empty list is representable here (a list set to nothing by the
+    // Python API), so that serializing and parsing back is exact.
+    Status status = SetOption(&parsed, line.substr(0, equals), line.substr(equals + 1), {},
+                              /*allow_empty_list=*/true);
+    if (!status.ok()) return status;
+  }
+  *out = std::move(parsed);
+  return Status::Ok();
+}
+
+bool IsKnownOption(std::string_view name) {
+  Option option;
+  return LookupOption(name, &option);
+}
+
+}  // namespace pyfresh

@@ -1,0 +1,18 @@
+// Private: parts of the inotify watcher exposed for unit tests. Not installed.
+#ifndef PYFRESH_SRC_INOTIFY_WATCHER_INTERNAL_H_
+#define PYFRESH_SRC_INOTIFY_WATCHER_INTERNAL_H_
+
+#include <cstdint>
+
+namespace pyfresh {
+namespace internal {
+
+// The name of a filesystem type (statfs f_type) on which inotify misses
+// changes made elsewhere (network, cluster and VM-shared filesystems, FUSE),
+// e.g. "NFS"; nullptr for filesystems where inotify can be trusted.
+const char* RemoteFilesystemName(uint64_t f_type);
+
+}  // namespace internal
+}  // namespace pyfresh
+
+#endif  // PYFRESH_SRC_INOTIFY_WATCHER_INTERNAL_H_

@@ -1,0 +1,101 @@
+#include "pyfresh/app_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace pyfresh {
+namespace {
+
+struct ValidSpec {
+  std::string text;
+  AppSpec::Kind kind;
+  std::string target;
+  std::string callable;
+};
+
+TEST(ParseAppSpec, Valid) {
+  using K = AppSpec::Kind;
+  const std::vector<ValidSpec> cases = {
+      {"myapp", K::kModule, "myapp", "application"},
+      {"myapp.wsgi_app", K::kModule, "myapp.wsgi_app", "application"},
+      {"myapp.wsgi:app", K::kModule, "myapp.wsgi", "app"},
+      {"pkg.mod:factory.app", K::kModule, "pkg.mod", "factory.app"},
+      {"/srv/app/app.wsgi", K::kFile, "/srv/app/app.wsgi", "application"},
+      {"/srv/app/app.wsgi:app", K::kFile, "/srv/app/app.wsgi", "app"},
+      {"/srv/app/run.py:create.app", K::kFile, "/srv/app/run.py", "create.app"},
+      // Without a '/', Django's "mysite.wsgi" convention wins: a module.
+      {"app.wsgi", K::kModule, "app.wsgi", "application"},
+      {"app.py", K::kModule, "app.py", "application"},
+      {"app.wsgi:app", K::kModule, "app.wsgi", "app"},
+      {"mysite.wsgi:application", K::kModule, "mysite.wsgi", "application"},
+      {"./app.wsgi:app", K::kFile, "./app.wsgi", "app"},
+      {"./app", K::kFile, "./app", "application"},
+      {"/srv/my app/app.wsgi", K::kFile, "/srv/my app/app.wsgi", "application"},
+      // A ':' followed by something other than an identifier belongs to the path.
+      {"/srv/a:b/app.wsgi", K::kFile, "/srv/a:b/app.wsgi", "application"},
+      {"/srv/a:b/app.wsgi:main", K::kFile, "/srv/a:b/app.wsgi", "main"},
+      {"/srv/app:main", K::kFile, "/srv/app", "main"},
+      {"/srv/app:1x", K::kFile, "/srv/app:1x", "application"},
+  };
+  for (const ValidSpec& c : cases) {
+    AppSpec spec;
+    Status status = ParseAppSpec(c.text, &spec);
+    ASSERT_TRUE(status.ok()) << c.text << ": " << status.message();
+    EXPECT_EQ(spec.kind, c.kind) << c.text;
+    EXPECT_EQ(spec.target, c.target) << c.text;
+    EXPECT_EQ(spec.callable, c.callable) << c.text;
+  }
+}
+
+struct InvalidSpec {
+  std::string text;
+  std::vector<std::string> fragments;
+};
+
+TEST(ParseAppSpec, Invalid) {
+  const std::string expected =
+      "expected \"package.module:callable\" or a path to a .py/.wsgi file";
+  const std::vector<InvalidSpec> cases = {
+      {"", {"invalid app spec ''", "empty"}},
+      {"my app:application", {"invalid app spec 'my app:application': " + expected, "whitespace"}},
+      {"my app", {"'my app'", "whitespace"}},
+      {" myapp", {"' myapp'", "whitespace"}},
+      {"myapp ", {"'myapp '", "whitespace"}},
+      {"a:b:c", {"'a:b:c'", "more than one ':'"}},
+      {"myapp:", {"'myapp:'", "empty callable"}},
+      {":app", {"':app'", "empty module"}},
+      {"1app:application", {"'1app' starts with a digit"}},
+      {"myapp:app-x", {"callable 'app-x'"}},
+      {"myapp:class", {"'class' is a Python keyword"}},
+      {"my-app.wsgi_mod", {"'-' cannot appear"}},
+      {"a..b", {"empty component"}},
+      {std::string("myapp\0x", 7), {"'myapp\\x00x'", "control character"}},
+      {"/srv/app.wsgi\n", {"'/srv/app.wsgi\\x0a'", "control character"}},
+      {"/srv/app\t.wsgi", {"control character"}},
+      {"/srv/app.wsgi:", {"empty callable"}},
+      {"/srv/app.wsgi:my-app", {"callable 'my-app'"}},
+      {"/srv/app:", {"ends with ':'"}},
+      {"/srv/app/", {"directory"}},
+      {"caf\xc3\xa9", {"'caf\\xc3\\xa9'"}},
+      {"app.wsgi:my-app", {"callable 'my-app'"}},
+      {"my app.wsgi", {"whitespace"}},
+  };
+  for (const InvalidSpec& c : cases) {
+    AppSpec spec;
+    spec.target = "untouched";
+    Status status = ParseAppSpec(c.text, &spec);
+    ASSERT_FALSE(status.ok()) << c.text << " parsed as " << spec.target << " : " << spec.callable;
+    EXPECT_EQ(spec.target, "untouched") << c.text;
+    EXPECT_NE(status.message().find(expected), std::string::npos) << status.message();
+    for (const std::string& fragment : c.fragments) {
+      EXPECT_NE(status.message().find(fragment), std::string::npos)
+          << "message: " << status.message() << "\nmissing: " << fragment;
+    }
+    EXPECT_EQ(status.message().find('\n'), std::string::npos) << status.message();
+  }
+}
+
+}  // namespace
+}  // namespace pyfresh

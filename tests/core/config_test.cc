@@ -1,0 +1,364 @@
+#include "pyfresh/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pyfresh {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// Applies name/value pairs in order; fails the test on an error.
+Config Make(const Pairs& settings) {
+  Config config;
+  for (const auto& [name, value] : settings) {
+    Status status = config.Set(name, value);
+    EXPECT_TRUE(status.ok()) << name << "=" << value << ": " << status.message();
+  }
+  return config;
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+struct ValidSet {
+  Pairs settings;  // applied in order
+  Pairs canonical;  // ConfigToPairs afterwards
+};
+
+TEST(ConfigSet, ValidValues) {
+  const std::vector<ValidSet> cases = {
+      {{{"enabled", "on"}}, {{"enabled", "on"}}},
+      {{{"enabled", "OFF"}}, {{"enabled", "off"}}},
+      {{{"enabled", "True"}}, {{"enabled", "on"}}},
+      {{{"enabled", "false"}}, {{"enabled", "off"}}},
+      {{{"enabled", "Yes"}}, {{"enabled", "on"}}},
+      {{{"enabled", "no"}}, {{"enabled", "off"}}},
+      {{{"enabled", "1"}}, {{"enabled", "on"}}},
+      {{{"enabled", "0"}}, {{"enabled", "off"}}},
+      {{{"enabled", " on "}}, {{"enabled", "on"}}},
+      {{{"debug", "on"}}, {{"debug", "on"}}},
+      {{{"debug", "no"}}, {{"debug", "off"}}},
+      {{{"app", "myapp.wsgi:app"}}, {{"app", "myapp.wsgi:app"}}},
+      {{{"app", "/srv/my app/app.wsgi"}}, {{"app", "/srv/my app/app.wsgi"}}},
+      {{{"packages", "myapp"}}, {{"packages", "myapp"}}},
+      {{{"packages", "a b,c\td"}}, {{"packages", "a b c d"}}},
+      {{{"packages", " a , , b "}}, {{"packages", "a b"}}},
+      {{{"packages", "a a,a"}}, {{"packages", "a"}}},
+      {{{"packages", "a"}, {"packages", "b c"}}, {{"packages", "a b c"}}},
+      {{{"packages", "a b"}, {"packages", "b"}}, {{"packages", "a b"}}},
+      {{{"exclude", "myapp.settings"}}, {{"exclude", "myapp.settings"}}},
+      {{{"exclude", "a.x"}, {"exclude", "a.y"}}, {{"exclude", "a.x a.y"}}},
+      {{{"poll-interval", "0"}}, {{"poll-interval", "0"}}},
+      {{{"poll-interval", "0.5"}}, {{"poll-interval", "0.5"}}},
+      {{{"poll-interval", ".5"}}, {{"poll-interval", "0.5"}}},
+      {{{"poll-interval", "2."}}, {{"poll-interval", "2"}}},
+      {{{"poll-interval", "2s"}}, {{"poll-interval", "2"}}},
+      {{{"poll-interval", "2 s"}}, {{"poll-interval", "2"}}},
+      {{{"poll-interval", " 1.5S "}}, {{"poll-interval", "1.5"}}},
+      {{{"poll-interval", "250ms"}}, {{"poll-interval", "0.25"}}},
+      {{{"poll-interval", "1ms"}}, {{"poll-interval", "0.001"}}},
+      {{{"poll-interval", "0ms"}}, {{"poll-interval", "0"}}},
+      {{{"poll-interval", "86400"}}, {{"poll-interval", "86400"}}},
+      {{{"poll-interval", "86400000ms"}}, {{"poll-interval", "86400"}}},
+      {{{"poll-interval", "007"}}, {{"poll-interval", "7"}}},
+      {{{"enabled", "on"}, {"enabled", "off"}}, {{"enabled", "off"}}},
+      {{{"poll-interval", "1"}, {"app", "m"}, {"debug", "1"}, {"exclude", "x"}, {"packages", "p"},
+        {"enabled", "1"}},
+       {{"enabled", "on"},
+        {"app", "m"},
+        {"packages", "p"},
+        {"exclude", "x"},
+        {"debug", "on"},
+        {"poll-interval", "1"}}},
+  };
+  for (const ValidSet& c : cases) {
+    Config config = Make(c.settings);
+    EXPECT_EQ(ConfigToPairs(config), c.canonical) << c.settings.front().first << "="
+                                                   << c.settings.front().second;
+    EXPECT_TRUE(config.Validate().ok()) << config.Validate().message();
+  }
+}
+
+struct InvalidSet {
+  std::string name;
+  std::string value;
+  std::string display_name;
+  std::vector<std::string> fragments;  // all must appear in the message
+};
+
+TEST(ConfigSet, InvalidValues) {
+  const std::vector<InvalidSet> cases = {
+      {"enabled", "maybe", "", {"enabled: ", "'maybe'", "on or off"}},
+      {"enabled", "maybe", "PyFresh", {"PyFresh: ", "'maybe'"}},
+      {"enabled", "", "pyfresh-enabled", {"pyfresh-enabled: ", "''"}},
+      {"enabled", "onn", "", {"'onn'"}},
+      {"debug", "2", "PyFreshDebug", {"PyFreshDebug: ", "'2'"}},
+      {"packages", "", "PyFreshPackages", {"PyFreshPackages needs at least one package name", "''"}},
+      {"packages", " , ,", "", {"packages needs at least one package name", "' , ,'"}},
+      {"exclude", "", "PyFreshExclude", {"PyFreshExclude needs at least one module name"}},
+      {"packages", "my-app", "PyFreshPackages",
+       {"PyFreshPackages: invalid package name 'my-app'", "'-'"}},
+      {"packages", "good 1bad", "", {"packages: ", "'1bad'", "digit"}},
+      {"packages", "a..b", "", {"'a..b'", "empty component"}},
+      {"packages", ".a", "", {"'.a'"}},
+      {"packages", "a.", "", {"'a.'"}},
+      {"packages", "class", "", {"'class'", "keyword"}},
+      {"packages", "myapp.def", "", {"'def'", "keyword"}},
+      {"packages", "caf\xc3\xa9", "", {"'caf\\xc3\\xa9'"}},
+      {"packages", "a\nb", "", {"packages: ", "'a\\x0ab'", "control character"}},
+      {"packages", "a\rb", "", {"'a\\x0db'"}},
+      {"exclude", "x;y", "pyfresh-exclude", {"pyfresh-exclude: ", "'x;y'"}},
+      {"app", "my app:application", "PyFreshApp",
+       {"PyFreshApp: invalid app spec 'my app:application': expected \"package.module:callable\" or a "
+        "path to a .py/.wsgi file"}},
+      {"app", "", "", {"app: ", "invalid app spec ''"}},
+      {"app", "a:b:c", "", {"'a:b:c'"}},
+      {"app", "/srv/app.wsgi\n", "", {"app: ", "'/srv/app.wsgi\\x0a'", "control character"}},
+      {"app", std::string("m\0", 2), "", {"'m\\x00'"}},
+      {"poll-interval", "-1", "PyFreshPollInterval", {"PyFreshPollInterval: ", "'-1'"}},
+      {"poll-interval", "nan", "", {"poll-interval: ", "'nan'"}},
+      {"poll-interval", "inf", "", {"'inf'"}},
+      {"poll-interval", "infinity", "", {"'infinity'"}},
+      {"poll-interval", "1e3", "", {"'1e3'"}},
+      {"poll-interval", "0x10", "", {"'0x10'"}},
+      {"poll-interval", "abc", "", {"'abc'", "seconds"}},
+      {"poll-interval", "", "", {"''"}},
+      {"poll-interval", ".", "", {"'.'"}},
+      {"poll-interval", "1.2.3", "", {"'1.2.3'"}},
+      {"poll-interval", "5m", "", {"'5m'"}},
+      {"poll-interval", "5 min", "", {"'5 min'"}},
+      {"poll-interval", "ms", "", {"'ms'"}},
+      {"poll-interval", "+1", "", {"'+1'"}},
+      {"poll-interval", "86400.001", "", {"'86400.001'", "86400"}},
+      {"poll-interval", "86400001ms", "", {"'86400001ms'", "86400"}},
+      {"poll-interval", "1" + std::string(400, '0'), "", {"...'"}},
+      {"colour", "blue", "", {"unknown pyfresh option 'colour'", "packages"}},
+      {"Packages", "a", "", {"unknown pyfresh option 'Packages'"}},
+      {"poll_interval", "1", "", {"unknown pyfresh option 'poll_interval'"}},
+      {"", "x", "", {"unknown pyfresh option ''"}},
+  };
+  for (const InvalidSet& c : cases) {
+    Config config;
+    Status status = config.Set(c.name, c.value, c.display_name);
+    ASSERT_FALSE(status.ok()) << c.name << "=" << c.value;
+    for (const std::string& fragment : c.fragments) {
+      EXPECT_TRUE(Contains(status.message(), fragment))
+          << "message: " << status.message() << "\nmissing: " << fragment;
+    }
+    EXPECT_FALSE(Contains(status.message(), "\n")) << status.message();
+    EXPECT_LT(status.message().size(), 600u) << status.message();
+    // A failed Set changes nothing.
+    EXPECT_TRUE(ConfigToPairs(config).empty()) << c.name << "=" << c.value;
+  }
+}
+
+TEST(ConfigSet, ErrorsUseTheDisplayNameElseTheCoreName) {
+  Config config;
+  Status status = config.Set("debug", "perhaps");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message().rfind("debug: ", 0), 0u) << status.message();
+  status = config.Set("debug", "perhaps", "pyfresh-debug");
+  EXPECT_EQ(status.message().rfind("pyfresh-debug: ", 0), 0u) << status.message();
+}
+
+TEST(ConfigSet, LongValuesAreTruncatedInMessages) {
+  Config config;
+  const std::string value = "a" + std::string(5000, '-');
+  Status status = config.Set("packages", value, "PyFreshPackages");
+  ASSERT_FALSE(status.ok());
+  EXPECT_LT(status.message().size(), 400u);
+  EXPECT_TRUE(Contains(status.message(), "...'")) << status.message();
+}
+
+TEST(ConfigSet, FailedListAppendKeepsEarlierValues) {
+  Config config = Make({{"packages", "a b"}});
+  EXPECT_FALSE(config.Set("packages", "c bad-name d").ok());
+  EXPECT_EQ(*config.packages, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ConfigSet, PollIntervalValues) {
+  Config config;
+  ASSERT_TRUE(config.Set("poll-interval", "250ms").ok());
+  EXPECT_DOUBLE_EQ(*config.poll_interval_seconds, 0.25);
+  ASSERT_TRUE(config.Set("poll-interval", "0.000000001").ok());
+  EXPECT_DOUBLE_EQ(*config.poll_interval_seconds, 1e-9);
+  ASSERT_TRUE(config.Set("poll-interval", "3").ok());
+  EXPECT_EQ(*config.poll_interval_seconds, 3.0);
+}
+
+TEST(IsKnownOption, CoreNamesOnly) {
+  for (const char* name : {"enabled", "app", "packages", "exclude", "debug", "poll-interval"}) {
+    EXPECT_TRUE(IsKnownOption(name)) << name;
+  }
+  for (const char* name : {"", "poll_interval", "PyFreshPackages", "pyfresh-packages", "ENABLED"}) {
+    EXPECT_FALSE(IsKnownOption(name)) << name;
+  }
+}
+
+TEST(ConfigValidate, ExclusionOutsidePackagesIsFine) {
+  Config config = Make({{"packages", "myapp"}, {"exclude", "otherlib"}});
+  EXPECT_TRUE(config.Validate().ok()) << config.Validate().message();
+  Config only_exclude = Make({{"exclude", "x"}});
+  EXPECT_TRUE(only_exclude.Validate().ok());
+  EXPECT_TRUE(Config().Validate().ok());
+}
+
+TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
+  struct Case {
+    Config config;
+    std::string fragment;
+  };
+  std::vector<Case> cases(6);
+  cases[0].config.app = "bad spec";
+  cases[0].fragment = "app: invalid app spec 'bad spec'";
+  cases[1].config.packages = std::vector<std::string>{"ok", "not ok"};
+  cases[1].fragment = "packages: invalid package name 'not ok'";
+  cases[2].config.packages = std::vector<std::string>{};
+  cases[2].fragment = "packages needs at least one package name";
+  cases[3].config.exclude = std::vector<std::string>{"x-y"};
+  cases[3].fragment = "exclude: invalid package name 'x-y'";
+  cases[4].config.poll_interval_seconds = -1;
+  cases[4].fragment = "poll-interval: ";
+  cases[5].config.poll_interval_seconds = std::numeric_limits<double>::quiet_NaN();
+  cases[5].fragment = "poll-interval: ";
+  for (const Case& c : cases) {
+    Status status = c.config.Validate();
+    ASSERT_FALSE(status.ok()) << c.fragment;
+    EXPECT_TRUE(Contains(status.message(), c.fragment)) << status.message();
+  }
+  Config empty_exclude;
+  empty_exclude.exclude = std::vector<std::string>{};
+  EXPECT_TRUE(empty_exclude.Validate().ok());
+}
+
+struct MergeCase {
+  const char* what;
+  Pairs parent;
+  Pairs child;
+  Pairs merged;
+};
+
+TEST(MergeConfig, Table) {
+  const std::vector<MergeCase> cases = {
+      {"both empty", {}, {}, {}},
+      {"child inherits everything unset",
+       {{"enabled", "on"}, {"app", "p.wsgi"}, {"packages", "p"}, {"exclude", "p.s"}, {"debug", "on"},
+        {"poll-interval", "2"}},
+       {},
+       {{"enabled", "on"}, {"app", "p.wsgi"}, {"packages", "p"}, {"exclude", "p.s"}, {"debug", "on"},
+        {"poll-interval", "2"}}},
+      {"child set wins", {{"enabled", "on"}, {"debug", "on"}}, {{"enabled", "off"}},
+       {{"enabled", "off"}, {"debug", "on"}}},
+      {"child off is set, not unset", {{"debug", "on"}}, {{"debug", "off"}}, {{"debug", "off"}}},
+      {"a child list replaces the parent's whole", {{"packages", "a b"}, {"exclude", "a.x"}},
+       {{"packages", "c"}}, {{"packages", "c"}, {"exclude", "a.x"}}},
+      {"child exclude replaces", {{"exclude", "a.x a.y"}}, {{"exclude", "a.z"}}, {{"exclude", "a.z"}}},
+      {"child only", {}, {{"app", "c.wsgi:app"}, {"poll-interval", "250ms"}},
+       {{"app", "c.wsgi:app"}, {"poll-interval", "0.25"}}},
+      {"poll interval 0 is set", {{"poll-interval", "5"}}, {{"poll-interval", "0"}},
+       {{"poll-interval", "0"}}},
+  };
+  for (const MergeCase& c : cases) {
+    Config merged = MergeConfig(Make(c.parent), Make(c.child));
+    EXPECT_EQ(ConfigToPairs(merged), c.merged) << c.what;
+  }
+}
+
+TEST(MergeConfig, ThreeLevels) {
+  Config server = Make({{"packages", "base"}, {"debug", "off"}});
+  Config vhost = Make({{"debug", "on"}});
+  Config location = Make({{"packages", "site"}});
+  Config merged = MergeConfig(MergeConfig(server, vhost), location);
+  EXPECT_EQ(ConfigToPairs(merged), (Pairs{{"packages", "site"}, {"debug", "on"}}));
+}
+
+TEST(MergeConfig, ChildSetEmptyListReplacesTheParentsList) {
+  Config parent = Make({{"exclude", "a.x"}});
+  Config child;
+  child.exclude = std::vector<std::string>{};
+  Config merged = MergeConfig(parent, child);
+  ASSERT_TRUE(merged.exclude.has_value());
+  EXPECT_TRUE(merged.exclude->empty());
+}
+
+void ExpectSameConfig(const Config& a, const Config& b) {
+  EXPECT_EQ(a.enabled, b.enabled);
+  EXPECT_EQ(a.app, b.app);
+  EXPECT_EQ(a.packages, b.packages);
+  EXPECT_EQ(a.exclude, b.exclude);
+  EXPECT_EQ(a.debug, b.debug);
+  ASSERT_EQ(a.poll_interval_seconds.has_value(), b.poll_interval_seconds.has_value());
+  if (a.poll_interval_seconds) {
+    EXPECT_EQ(*a.poll_interval_seconds, *b.poll_interval_seconds);
+  }
+}
+
+TEST(SerializeConfig, Format) {
+  Config config = Make({{"packages", "a,b"}, {"enabled", "yes"}, {"poll-interval", "250ms"}});
+  EXPECT_EQ(SerializeConfig(config), "enabled=on\npackages=a b\npoll-interval=0.25\n");
+  EXPECT_EQ(SerializeConfig(Config()), "");
+}
+
+TEST(SerializeConfig, RoundTripsExactly) {
+  std::vector<Config> configs;
+  configs.push_back(Config());
+  configs.push_back(Make({{"enabled", "on"}, {"app", "/srv/my app/a=b.wsgi:app"},
+                          {"packages", "a b.c"}, {"exclude", "a.x"}, {"debug", "off"},
+                          {"poll-interval", "0.3ms"}}));
+  configs.push_back(Make({{"app", "myapp"}, {"enabled", "off"}, {"poll-interval", "0"}}));
+  for (double seconds : {0.1, 1e-9, 0.3 / 1000, 86400.0, 1.0 / 3, 5e-324, 123.456789012345}) {
+    Config config;
+    config.poll_interval_seconds = seconds;
+    configs.push_back(config);
+  }
+  Config empty_lists;
+  empty_lists.exclude = std::vector<std::string>{};
+  configs.push_back(empty_lists);
+  for (const Config& config : configs) {
+    const std::string text = SerializeConfig(config);
+    Config parsed;
+    parsed.debug = true;  // replaced, not merged
+    Status status = ParseSerializedConfig(text, &parsed);
+    ASSERT_TRUE(status.ok()) << text << ": " << status.message();
+    ExpectSameConfig(parsed, config);
+    EXPECT_EQ(SerializeConfig(parsed), text);
+  }
+}
+
+TEST(ParseSerializedConfig, Errors) {
+  struct Case {
+    std::string text;
+    std::string fragment;
+  };
+  const std::vector<Case> cases = {
+      {"garbage\n", "invalid serialized pyfresh config line 'garbage': expected name=value"},
+      {"colour=blue\n", "unknown pyfresh option 'colour'"},
+      {"enabled=maybe\n", "enabled: invalid value 'maybe'"},
+      {"packages=a\nexclude=b c-d\n", "exclude: invalid package name 'c-d'"},
+      {"app=x\r\n", "control character"},
+  };
+  for (const Case& c : cases) {
+    Config config = Make({{"debug", "on"}});
+    Status status = ParseSerializedConfig(c.text, &config);
+    ASSERT_FALSE(status.ok()) << c.text;
+    EXPECT_TRUE(Contains(status.message(), c.fragment)) << status.message();
+    // Left alone on error.
+    EXPECT_EQ(ConfigToPairs(config), (Pairs{{"debug", "on"}}));
+  }
+}
+
+TEST(ParseSerializedConfig, AcceptsMissingFinalNewlineAndRepeatedLists) {
+  Config config;
+  ASSERT_TRUE(ParseSerializedConfig("packages=a\npackages=b\ndebug=on", &config).ok());
+  EXPECT_EQ(ConfigToPairs(config), (Pairs{{"packages", "a b"}, {"debug", "on"}}));
+}
+
+}  // namespace
+}  // namespace pyfresh
