@@ -99,6 +99,9 @@ class Reloader(_core.Gate):
             self._fail(exc, time.perf_counter(), restored=0)
         finally:
             self._recording = None
+        # Modules of the packages imported before this Reloader existed (a
+        # wsgi.py that imports the app, then wraps it) are tracked too.
+        self._track_loaded_modules()
 
     def _import_app(self):
         if self.spec.kind == "file":
