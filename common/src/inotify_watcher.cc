@@ -114,6 +114,8 @@ class InotifyWatcher final : public DirectoryWatcher {
     return Status::Ok();
   }
 
+  int ReadinessFd() const override { return fd_; }
+
   bool Drain(const EntryCallback& on_entry, const OverflowCallback& on_overflow) override {
     // Room for at least 15 events with the longest name (16 + NAME_MAX + 1).
     alignas(struct inotify_event) char buffer[4096];

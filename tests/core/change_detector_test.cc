@@ -540,26 +540,47 @@ TEST(PollingFastPath, AllocatesNothingAndStatsNothingWithinTheInterval) {
   EXPECT_EQ(counter.count(), 0);
 }
 
+TEST_F(RealInotifyTest, MonitorThreadRaisesTheFastPathFlag) {
+  // Check() learns of the save from the monitor thread, microseconds after
+  // the write: wait for it, bounded.
+  ASSERT_TRUE(testing::WriteFile(Module(), "x = 7\n"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool stale = false;
+  while (!(stale = detector_->Check()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  EXPECT_TRUE(stale);
+  EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{Module()});
+  // Accepted: the flag was re-armed, and the next save is seen again.
+  detector_->Track(Module());
+  EXPECT_FALSE(detector_->CheckNow());
+  ASSERT_TRUE(testing::ReplaceFile(Module(), "x = 8\n"));
+  while (!(stale = detector_->Check()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  EXPECT_TRUE(stale);
+}
+
 TEST_F(RealInotifyTest, InPlaceWrite) {
   ASSERT_TRUE(testing::WriteFile(Module(), "x = 2\n"));  // same size
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
   EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{Module()});
 }
 
 TEST_F(RealInotifyTest, AtomicRenameOverTheFile) {
   ASSERT_TRUE(testing::ReplaceFile(Module(), "x = 3\n"));
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
   EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{Module()});
   // The watch is on the directory, so it survives the inode change.
   detector_->Track(Module());
-  EXPECT_FALSE(detector_->Check());
+  EXPECT_FALSE(detector_->CheckNow());
   ASSERT_TRUE(testing::ReplaceFile(Module(), "x = 4\n"));
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
 }
 
 TEST_F(RealInotifyTest, Delete) {
   ASSERT_EQ(::unlink(Module().c_str()), 0);
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
   EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{Module()});
 }
 
@@ -567,7 +588,7 @@ TEST_F(RealInotifyTest, BytecodeInPycacheChangesNothing) {
   ASSERT_TRUE(testing::MakeDir(dir_.Path("pkg/__pycache__")));
   ASSERT_TRUE(testing::WriteFile(dir_.Path("pkg/__pycache__/mod.cpython-311.pyc"), "bytecode"));
   ASSERT_TRUE(testing::ReplaceFile(dir_.Path("pkg/__pycache__/mod.cpython-311.pyc"), "bytecode2"));
-  EXPECT_FALSE(detector_->Check());
+  EXPECT_FALSE(detector_->CheckNow());
   EXPECT_TRUE(detector_->StalePaths().empty());
 }
 
@@ -575,54 +596,54 @@ TEST_F(RealInotifyTest, EditorSwapFileChangesNothing) {
   ASSERT_TRUE(testing::WriteFile(dir_.Path("pkg/.mod.py.swp"), "swap"));
   ASSERT_TRUE(testing::WriteFile(dir_.Path("pkg/.mod.py.swp"), "swap2"));
   ASSERT_EQ(::unlink(dir_.Path("pkg/.mod.py.swp").c_str()), 0);
-  EXPECT_FALSE(detector_->Check());
+  EXPECT_FALSE(detector_->CheckNow());
 }
 
 TEST_F(RealInotifyTest, CreatedCandidate) {
   const std::string candidate = dir_.Path("pkg/new.py");
   detector_->Track(candidate);
-  EXPECT_FALSE(detector_->Check());
+  EXPECT_FALSE(detector_->CheckNow());
   ASSERT_TRUE(testing::WriteFile(candidate, ""));
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
   EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{candidate});
 }
 
 TEST_F(RealInotifyTest, CandidateInANewSubpackage) {
   const std::string candidate = dir_.Path("pkg/sub/__init__.py");
   detector_->Track(candidate);
-  EXPECT_FALSE(detector_->Check());
+  EXPECT_FALSE(detector_->CheckNow());
   ASSERT_TRUE(testing::MakeDir(dir_.Path("pkg/sub")));
-  EXPECT_FALSE(detector_->Check());
+  EXPECT_FALSE(detector_->CheckNow());
   ASSERT_TRUE(testing::WriteFile(candidate, ""));
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
   EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{candidate});
 }
 
 TEST_F(RealInotifyTest, WatchedDirectoryReplaced) {
   // git checkout of another branch: the package directory goes away and comes back.
   ASSERT_EQ(std::system(("rm -rf '" + dir_.Path("pkg") + "'").c_str()), 0);
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
   ASSERT_TRUE(testing::MakeDir(dir_.Path("pkg")));
   ASSERT_TRUE(testing::WriteFile(Module(), "x = 9\n"));
   ASSERT_TRUE(testing::WriteFile(dir_.Path("pkg/__init__.py"), ""));
   ASSERT_TRUE(testing::Backdate(Module()));
   detector_->Track(std::vector<std::string>{Module(), dir_.Path("pkg/__init__.py")});
-  EXPECT_FALSE(detector_->Check()) << ::testing::PrintToString(detector_->StalePaths());
+  EXPECT_FALSE(detector_->CheckNow()) << ::testing::PrintToString(detector_->StalePaths());
   ASSERT_TRUE(testing::WriteFile(Module(), "x = 10\n"));
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
 }
 
 TEST_F(RealInotifyTest, ForkedChildWatchesOnItsOwn) {
   const bool child_ok = InForkedChild([&] {
     if (detector_->method() != DetectionMethod::kNotStarted) return false;
-    if (detector_->Check()) return false;
+    if (detector_->CheckNow()) return false;
     if (detector_->method() != DetectionMethod::kInotify) return false;
     if (!testing::WriteFile(Module(), "x = 5\n")) return false;
-    return detector_->Check();
+    return detector_->CheckNow();
   });
   EXPECT_TRUE(child_ok);
   // The parent's inotify instance still works after the child closed its copy.
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
   EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{Module()});
 }
 
@@ -651,9 +672,9 @@ TEST_F(RealInotifyTest, ConcurrentChecksAndTracks) {
   for (std::thread& thread : threads) thread.join();
   detector_->Track(Module());
   detector_->RetainOnly({Module()});
-  EXPECT_FALSE(detector_->Check()) << ::testing::PrintToString(detector_->StalePaths());
+  EXPECT_FALSE(detector_->CheckNow()) << ::testing::PrintToString(detector_->StalePaths());
   ASSERT_TRUE(testing::WriteFile(Module(), "x = 6\n"));
-  EXPECT_TRUE(detector_->Check());
+  EXPECT_TRUE(detector_->CheckNow());
 }
 
 }  // namespace

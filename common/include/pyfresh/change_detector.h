@@ -3,6 +3,7 @@
 #ifndef PYFRESH_CHANGE_DETECTOR_H_
 #define PYFRESH_CHANGE_DETECTOR_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,9 @@
 #include "pyfresh/filesystem.h"
 
 namespace pyfresh {
+namespace internal {
+class EventMonitor;
+}  // namespace internal
 
 enum class DetectionMethod { kNotStarted, kInotify, kPolling };
 const char* DetectionMethodName(DetectionMethod method);
@@ -48,6 +52,13 @@ struct DetectorOptions {
 // limit, network filesystem) the whole detector falls back to polling and
 // logs why. Log lines are passed to the sink after the internal mutex is
 // released, from the thread that called Check() or Track().
+//
+// When nothing happened, Check() takes no lock and makes no syscall: with
+// inotify a per-process monitor thread (started with the watching, signals
+// blocked, never running Python) raises an atomic flag when events arrive;
+// with polling, one clock read says whether the interval has passed. A
+// save becomes visible to Check() once that thread has woken (microseconds),
+// not synchronously with the writer's write().
 class ChangeDetector {
  public:
   using WatcherFactory = std::function<Status(std::unique_ptr<DirectoryWatcher>*)>;
@@ -71,6 +82,10 @@ class ChangeDetector {
   // The per-request check: true when at least one tracked file is stale.
   // Staleness is sticky until the stale paths are Track()ed again.
   bool Check();
+
+  // Check(), but reading pending events itself instead of trusting the
+  // monitor thread's flag: sees every change completed before the call.
+  bool CheckNow();
 
   // The stale paths, sorted (valid after Check() returned true).
   std::vector<std::string> StalePaths() const;
@@ -102,10 +117,12 @@ class ChangeDetector {
   void TrackLocked(const std::string& path);
   void CompareLocked(const std::string& path, const Tracked& tracked);
   void CompareAllLocked();
-  void CheckInotifyLocked();
+  bool CheckLocked(bool synchronous);
+  void CheckInotifyLocked(bool synchronous);
   void CheckPollingLocked();
   void OnEntryLocked(const std::string& directory, const std::string& name);
   std::string PollingSummaryLocked() const;
+  void PublishLocked();
   void LogLocked(std::string message);
   void EmitLog(std::vector<std::string>* messages) const;
 
@@ -134,6 +151,16 @@ class ChangeDetector {
   // Built once, so that draining allocates nothing.
   DirectoryWatcher::EntryCallback on_entry_;
   DirectoryWatcher::OverflowCallback on_overflow_;
+
+  // The lock-free fast path, published by PublishLocked(). fast_token_ is
+  // 0 (take the lock) or (fork generation + 1) << 2 | mode, so a token
+  // published in a parent is never trusted in a forked child.
+  std::atomic<uint64_t> fast_token_{0};
+  std::atomic<bool> has_stale_{false};
+  std::atomic<bool> events_pending_{false};  // set by monitor_'s thread
+  std::atomic<int64_t> next_poll_ns_{0};
+  // Declared after watcher_: destroyed first, before the fd it polls closes.
+  std::unique_ptr<internal::EventMonitor> monitor_;
 };
 
 // Bumped in the child after every fork() of this process.
