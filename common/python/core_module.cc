@@ -529,11 +529,12 @@ PyObject* DetectorRetainOnly(PyObject* self_object, PyObject* paths_object) {
   Py_RETURN_NONE;
 }
 
-// The check shared by Detector.check() and Gate.__call__; -1 on error.
-int RunCheck(DetectorObject* self) {
+// The check of Detector.check() (synchronous) and Gate.__call__ (the
+// lock-free fast path fed by the monitor thread); -1 on error.
+int RunCheck(DetectorObject* self, bool synchronous) {
   bool stale = false;
   try {
-    stale = self->detector->Check();
+    stale = synchronous ? self->detector->CheckNow() : self->detector->Check();
   } catch (...) {
     SetErrorFromCurrentException();
     return -1;
@@ -545,7 +546,7 @@ int RunCheck(DetectorObject* self) {
 PyObject* DetectorCheck(PyObject* self_object, PyObject*) {
   auto* self = reinterpret_cast<DetectorObject*>(self_object);
   if (!DetectorReady(self)) return nullptr;
-  int stale = RunCheck(self);
+  int stale = RunCheck(self, /*synchronous=*/true);
   if (stale < 0) return nullptr;
   return PyBool_FromLong(stale);
 }
@@ -581,7 +582,8 @@ PyObject* DetectorWatchedCount(PyObject* self_object, void*) {
 PyMethodDef detector_methods[] = {
     {"track", DetectorTrack, METH_O, "Record the current identity of a path (or iterable of paths) as its baseline."},
     {"retain_only", DetectorRetainOnly, METH_O, "Stop tracking every path not in the iterable."},
-    {"check", DetectorCheck, METH_NOARGS, "True when at least one tracked file is stale."},
+    {"check", DetectorCheck, METH_NOARGS,
+     "True when at least one tracked file is stale; reads pending events now (requests use a lock-free flag)."},
     {"stale_paths", DetectorStalePaths, METH_NOARGS, "The stale paths, sorted."},
     {nullptr, nullptr, 0, nullptr},
 };
@@ -692,7 +694,7 @@ PyObject* GateCall(PyObject* self_object, PyObject* args, PyObject* kwargs) {
   if (!self->enabled) return PyObject_Call(self->app, args, kwargs);
 
   if (self->detector != Py_None) {
-    int stale = RunCheck(reinterpret_cast<DetectorObject*>(self->detector));
+    int stale = RunCheck(reinterpret_cast<DetectorObject*>(self->detector), /*synchronous=*/false);
     if (stale < 0) return nullptr;
     if (stale) {
       PyObject* done = PyObject_CallMethod(self_object, "_on_stale", nullptr);

@@ -129,7 +129,15 @@ def on_path(tmp_path):
 
 
 def call(app, path="/"):
-    """Calls a WSGI app in-process: (status, body text)."""
+    """Calls a WSGI app in-process: (status, body text).
+
+    A request over the network reaches the app after the detector's monitor
+    thread has seen a save made just before; a call from the very thread
+    that saved may come first. Settle that race here with the synchronous
+    check, so each test says what happens on the *next* request."""
+    detector = getattr(app, "detector", None)
+    if detector is not None and getattr(app, "enabled", False):
+        detector.check()
     captured = {}
 
     def start_response(status, headers, exc_info=None):
