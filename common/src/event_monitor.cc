@@ -34,8 +34,10 @@ void Consume(int fd) {
 Status EventMonitor::Start(int watched_fd, std::atomic<bool>* pending, std::unique_ptr<EventMonitor>* out) {
   const int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd < 0) return Status::Error(std::string("eventfd: ") + std::strerror(errno));
-  std::unique_ptr<EventMonitor> monitor(new (std::nothrow) EventMonitor(watched_fd, wake_fd, pending));
-  if (monitor == nullptr) {
+  std::unique_ptr<EventMonitor> monitor;
+  try {
+    monitor.reset(new EventMonitor(watched_fd, wake_fd, pending));
+  } catch (const std::bad_alloc&) {
     ::close(wake_fd);
     return Status::Error("out of memory");
   }
