@@ -1,0 +1,136 @@
+"""mod_wsgi embedded mode under the worker MPM (threads): the apps run in the
+Apache child itself, both virtual hosts in its main interpreter (%{GLOBAL}),
+so their Reloaders share one sys.modules."""
+
+import threading
+
+import pytest
+
+import apache_harness as harness
+
+# One child process with many threads, so every request of a host meets
+# the same interpreter and module identity can be compared across requests.
+WORKER_CONFIG = """\
+<IfModule mpm_worker_module>
+    ServerLimit 1
+    StartServers 1
+    ThreadsPerChild 16
+    MaxRequestWorkers 16
+    MinSpareThreads 1
+    MaxSpareThreads 16
+    MaxConnectionsPerChild 0
+</IfModule>
+WSGIPythonPath @APPS@/appea:@APPS@/appeb:@PYTHON@
+WSGIApplicationGroup %{GLOBAL}
+"""
+
+VHOSTS = """\
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName ea.test
+    WSGIScriptAlias / @ENTRY@
+    PyFreshApp appea.main:application
+    PyFreshPackages appea
+    PyFreshDebug On
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName eb.test
+    WSGIScriptAlias / @ENTRY@
+    PyFreshApp appeb.main:application
+    PyFreshPackages appeb
+    # mod_pyfresh owns PYFRESH_CONFIG: its fixups hook runs after mod_env.
+    SetEnv PYFRESH_CONFIG app=other.main:application
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName plain.test
+    WSGIScriptAlias / @ENTRY@
+    SetEnv PYFRESH_CONFIG app=appeb.main:application
+</VirtualHost>
+"""
+
+
+@pytest.fixture(scope="module")
+def server(workspace):
+    for name in ("appea", "appeb"):
+        harness.write_app(workspace, name)
+    httpd = harness.Httpd(workspace, VHOSTS, mpm="worker", mpm_config=WORKER_CONFIG,
+                          preamble_extra="LoadModule env_module @MODULES@/mod_env.so\n")
+    with httpd:
+        yield httpd
+    print(httpd.log())
+
+
+def get_ok(server, host, path="/"):
+    response = server.get(host, path)
+    assert response.status == 200, (host, response, server.log()[-3000:])
+    return response.json()
+
+
+def test_both_hosts_run_embedded_in_one_threaded_child(server):
+    a = get_ok(server, "ea.test")
+    b = get_ok(server, "eb.test")
+    assert a["message"] == "appea v1" and b["message"] == "appeb v1"
+    assert a["process_group"] == "" and a["application_group"] == ""
+    assert a["multithread"] is True
+    assert a["pid"] == b["pid"] != server.process.pid
+
+
+def test_an_edit_reloads_only_the_host_whose_packages_it_touches(server, workspace):
+    a1, b1 = get_ok(server, "ea.test"), get_ok(server, "eb.test")
+    harness.write_views(workspace, "appea", "appea v2")
+    a2, b2 = get_ok(server, "ea.test"), get_ok(server, "eb.test")
+    assert a2["message"] == "appea v2" and a2["views"] != a1["views"] and a2["wsgi"] != a1["wsgi"]
+    assert b2 == b1, "host B's modules keep their identity in the shared interpreter"
+
+    harness.write_views(workspace, "appeb", "appeb v2")
+    b3, a3 = get_ok(server, "eb.test"), get_ok(server, "ea.test")
+    assert b3["message"] == "appeb v2" and b3["views"] != b1["views"]
+    assert a3 == a2
+
+
+def test_threads_keep_being_served_while_the_host_reloads(server, workspace):
+    before = get_ok(server, "ea.test")["message"]
+    statuses, messages, errors = [], set(), []
+
+    def client():
+        try:
+            for _ in range(15):
+                response = server.get("ea.test", "/slow")
+                statuses.append(response.status)
+                messages.add(response.json()["message"])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for round_ in range(3):
+        harness.write_views(workspace, "appea", "appea concurrent %d" % round_)
+        threading.Event().wait(0.3)
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors and set(statuses) == {200}
+    assert messages <= {before} | {"appea concurrent %d" % i for i in range(3)}
+    assert get_ok(server, "ea.test")["message"] == "appea concurrent 2"
+
+
+def test_broken_code_answers_the_engine_error_then_a_save_recovers(server, workspace):
+    b_before = get_ok(server, "eb.test")
+    harness.write_file(harness.views_path(workspace, "appea"), "def broken(:\n")
+    response = server.get("ea.test")
+    assert response.status == 500 and response.headers.get("x-pyfresh-error") == "load-failed"
+    assert "SyntaxError" in response.body
+    assert get_ok(server, "eb.test") == b_before, "the other host keeps serving"
+    harness.write_views(workspace, "appea", "appea fixed")
+    assert get_ok(server, "ea.test")["message"] == "appea fixed"
+
+
+def test_pyfresh_config_is_set_only_by_mod_pyfresh(server):
+    """SetEnv cannot override what mod_pyfresh resolved, nor supply a config
+    where no PyFresh* directive applies (the entry script then says so)."""
+    assert get_ok(server, "eb.test")["message"].startswith("appeb")
+    response = server.get("plain.test")
+    assert response.status == 500 and response.headers.get("x-pyfresh-error") == "config-missing"
+    assert "mod_pyfresh" in response.body
