@@ -126,6 +126,8 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   if (ok && config.exclude) ok = put("exclude", ToPyList(*config.exclude));
   if (ok && config.debug) ok = put("debug", PyBool_FromLong(*config.debug));
   if (ok && config.poll_interval_seconds) ok = put("poll_interval", PyFloat_FromDouble(*config.poll_interval_seconds));
+  if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
+  if (ok && config.restart_on) ok = put("restart_on", ToPyList(*config.restart_on));
   if (!ok) {
     Py_DECREF(dict);
     return nullptr;

@@ -49,6 +49,11 @@ std::string Basename(std::string_view path) {
   return std::string(path.substr(slash + 1));
 }
 
+// The anchor name under which a tracked directory hears about every entry.
+// No inotify event has an empty name (events about the directory itself
+// are dropped by the watcher), so it cannot clash with a real entry.
+const char kAnyEntry[] = "";
+
 constexpr uint64_t kFastInotify = 1;
 constexpr uint64_t kFastPolling = 2;
 
@@ -215,6 +220,7 @@ void ChangeDetector::ResetWatchingLocked() {
     entry.second.anchor_directory.clear();
     entry.second.anchor_name.clear();
     entry.second.anchored_at_ancestor = false;
+    entry.second.watches_entries = false;
   }
   event_paths_.clear();
   events_lost_ = false;
@@ -248,6 +254,7 @@ void ChangeDetector::StartLocked(bool restart) {
   // Watches first, then the comparison: a change in between is not lost.
   for (auto& entry : tracked_) {
     if (!AnchorLocked(entry.first, &entry.second)) return;  // fell back to polling
+    if (entry.second.baseline.is_directory && !AnchorEntriesLocked(entry.first, &entry.second)) return;
   }
   std::string summary = internal::CountOf(tracked_.size(), "file", "files") + " in " +
                         internal::CountOf(watched_directories_.size(), "directory", "directories");
@@ -290,7 +297,9 @@ bool ChangeDetector::AnchorLocked(const std::string& path, Tracked* tracked) {
     watched_directories_.insert(directory);
   }
   if (tracked->anchor_directory == directory && tracked->anchor_name == name) return true;
-  UnanchorLocked(path, tracked);
+  if (!tracked->anchor_directory.empty()) {
+    RemoveAnchorLocked(tracked->anchor_directory, tracked->anchor_name, path);
+  }
   anchors_[directory][name].push_back(path);
   tracked->anchor_directory = std::move(directory);
   tracked->anchor_name = std::move(name);
@@ -298,18 +307,43 @@ bool ChangeDetector::AnchorLocked(const std::string& path, Tracked* tracked) {
   return true;
 }
 
-void ChangeDetector::UnanchorLocked(const std::string& path, Tracked* tracked) {
-  if (tracked->anchor_directory.empty()) return;
-  auto directory = anchors_.find(tracked->anchor_directory);
-  if (directory != anchors_.end()) {
-    auto name = directory->second.find(tracked->anchor_name);
-    if (name != directory->second.end()) {
-      std::vector<std::string>& paths = name->second;
-      paths.erase(std::remove(paths.begin(), paths.end(), path), paths.end());
-      if (paths.empty()) directory->second.erase(name);
+bool ChangeDetector::AnchorEntriesLocked(const std::string& path, Tracked* tracked) {
+  if (tracked->watches_entries) return true;
+  if (watched_directories_.count(path) == 0) {
+    Status status = watcher_->Watch(path);
+    if (!status.ok()) {
+      // Gone or not a directory any more: the comparison will tell.
+      if (!filesystem_.Stat(path).is_directory) return true;
+      FallBackToPollingLocked(status.message());
+      return false;
     }
-    if (directory->second.empty()) anchors_.erase(directory);
+    watched_directories_.insert(path);
   }
+  anchors_[path][kAnyEntry].push_back(path);
+  tracked->watches_entries = true;
+  return true;
+}
+
+void ChangeDetector::RemoveAnchorLocked(const std::string& directory, const std::string& name,
+                                        const std::string& path) {
+  auto by_directory = anchors_.find(directory);
+  if (by_directory == anchors_.end()) return;
+  auto by_name = by_directory->second.find(name);
+  if (by_name != by_directory->second.end()) {
+    std::vector<std::string>& paths = by_name->second;
+    paths.erase(std::remove(paths.begin(), paths.end(), path), paths.end());
+    if (paths.empty()) by_directory->second.erase(by_name);
+  }
+  if (by_directory->second.empty()) anchors_.erase(by_directory);
+}
+
+void ChangeDetector::UnanchorLocked(const std::string& path, Tracked* tracked) {
+  if (tracked->watches_entries) {
+    RemoveAnchorLocked(path, kAnyEntry, path);
+    tracked->watches_entries = false;
+  }
+  if (tracked->anchor_directory.empty()) return;
+  RemoveAnchorLocked(tracked->anchor_directory, tracked->anchor_name, path);
   tracked->anchor_directory.clear();
   tracked->anchor_name.clear();
   tracked->anchored_at_ancestor = false;
@@ -324,6 +358,12 @@ void ChangeDetector::TrackLocked(const std::string& path) {
     AnchorLocked(path, &tracked);
   }
   tracked.baseline = filesystem_.Stat(path);
+  if (tracked.baseline.is_directory && !tracked.watches_entries && RunningLocked() &&
+      method_ == DetectionMethod::kInotify && AnchorEntriesLocked(path, &tracked) &&
+      method_ == DetectionMethod::kInotify) {
+    // Watched now: take the baseline again, so no entry change slips in between.
+    tracked.baseline = filesystem_.Stat(path);
+  }
   stale_.erase(path);
 }
 
@@ -341,6 +381,10 @@ void ChangeDetector::OnEntryLocked(const std::string& directory, const std::stri
   // without a stat.
   auto by_directory = anchors_.find(directory);
   if (by_directory == anchors_.end()) return;
+  auto any = by_directory->second.find(kAnyEntry);
+  if (any != by_directory->second.end()) {
+    event_paths_.insert(event_paths_.end(), any->second.begin(), any->second.end());
+  }
   auto by_name = by_directory->second.find(name);
   if (by_name == by_directory->second.end()) return;
   event_paths_.insert(event_paths_.end(), by_name->second.begin(), by_name->second.end());

@@ -13,7 +13,7 @@
 namespace pyfresh {
 namespace {
 
-enum class Option { kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval };
+enum class Option { kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval, kWatch, kRestartOn };
 
 struct OptionName {
   std::string_view name;
@@ -23,9 +23,11 @@ struct OptionName {
 constexpr OptionName kOptions[] = {
     {"enabled", Option::kEnabled}, {"app", Option::kApp},     {"packages", Option::kPackages},
     {"exclude", Option::kExclude}, {"debug", Option::kDebug}, {"poll-interval", Option::kPollInterval},
+    {"watch", Option::kWatch},     {"restart-on", Option::kRestartOn},
 };
 
-constexpr char kKnownOptions[] = "enabled, app, packages, exclude, debug, poll-interval";
+constexpr char kKnownOptions[] =
+    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
 bool LookupOption(std::string_view name, Option* option) {
@@ -113,6 +115,22 @@ Status ParseList(std::string_view label, std::string_view value, std::string_vie
   return Status::Ok();
 }
 
+// One path per value, kept verbatim; appended unless already listed. With
+// allow_empty (serialized text), an empty value marks the list as set.
+Status ParsePath(std::string_view label, std::string_view value, bool allow_empty,
+                 std::optional<std::vector<std::string>>* out) {
+  if (value.empty() && allow_empty) {
+    if (!out->has_value()) out->emplace();
+    return Status::Ok();
+  }
+  Status status = ValidatePathValue(value);
+  if (!status.ok()) return OptionError(label, status.message());
+  if (!out->has_value()) out->emplace();
+  std::vector<std::string>& list = **out;
+  if (std::find(list.begin(), list.end(), value) == list.end()) list.emplace_back(value);
+  return Status::Ok();
+}
+
 Status ParsePollInterval(std::string_view label, std::string_view value, std::optional<double>* out) {
   const Status invalid = OptionError(
       label, "invalid value " + internal::Quote(value) +
@@ -175,6 +193,7 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
                          kKnownOptions + ")");
   }
   const bool is_list = option == Option::kPackages || option == Option::kExclude;
+  // Paths are not lists in this sense: a tab in one is refused too.
   for (char c : value) {
     if (internal::IsControlByte(static_cast<unsigned char>(c)) && !(is_list && c == '\t')) {
       return OptionError(label, "value " + internal::Quote(value) + " contains a control character");
@@ -198,6 +217,10 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
       return ParseList(label, value, "module name", allow_empty_list, &config->exclude);
     case Option::kPollInterval:
       return ParsePollInterval(label, value, &config->poll_interval_seconds);
+    case Option::kWatch:
+      return ParsePath(label, value, allow_empty_list, &config->watch);
+    case Option::kRestartOn:
+      return ParsePath(label, value, allow_empty_list, &config->restart_on);
   }
   return Status::Error("internal error: unhandled option");
 }
@@ -219,7 +242,32 @@ Status ValidateList(std::string_view label, const std::vector<std::string>& name
   return Status::Ok();
 }
 
+Status ValidatePathList(std::string_view label, const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    Status status = ValidatePathValue(path);
+    if (!status.ok()) return OptionError(label, status.message());
+  }
+  return Status::Ok();
+}
+
+void AppendPathPairs(const char* name, const std::optional<std::vector<std::string>>& paths,
+                     std::vector<std::pair<std::string, std::string>>* pairs) {
+  if (!paths.has_value()) return;
+  if (paths->empty()) pairs->emplace_back(name, "");
+  for (const std::string& path : *paths) pairs->emplace_back(name, path);
+}
+
 }  // namespace
+
+Status ValidatePathValue(std::string_view path) {
+  if (path.empty()) return Status::Error("empty path (expected a file, a directory or a glob pattern)");
+  for (char c : path) {
+    if (internal::IsControlByte(static_cast<unsigned char>(c))) {
+      return Status::Error("path " + internal::Quote(path) + " contains a control character");
+    }
+  }
+  return Status::Ok();
+}
 
 Status Config::Set(std::string_view name, std::string_view value, std::string_view display_name) {
   return SetOption(this, name, value, display_name, /*allow_empty_list=*/false);
@@ -247,6 +295,14 @@ Status Config::Validate() const {
                                               " (expected 0 to 86400 seconds)");
     }
   }
+  if (watch.has_value()) {
+    Status status = ValidatePathList("watch", *watch);
+    if (!status.ok()) return status;
+  }
+  if (restart_on.has_value()) {
+    Status status = ValidatePathList("restart-on", *restart_on);
+    if (!status.ok()) return status;
+  }
   // An exclusion outside every package is not an error: it has no effect.
   return Status::Ok();
 }
@@ -260,6 +316,8 @@ Config MergeConfig(const Config& parent, const Config& child) {
   merged.debug = child.debug.has_value() ? child.debug : parent.debug;
   merged.poll_interval_seconds =
       child.poll_interval_seconds.has_value() ? child.poll_interval_seconds : parent.poll_interval_seconds;
+  merged.watch = child.watch.has_value() ? child.watch : parent.watch;
+  merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
   return merged;
 }
 
@@ -273,6 +331,8 @@ std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& con
   if (config.poll_interval_seconds.has_value()) {
     pairs.emplace_back("poll-interval", FormatSeconds(*config.poll_interval_seconds));
   }
+  AppendPathPairs("watch", config.watch, &pairs);
+  AppendPathPairs("restart-on", config.restart_on, &pairs);
   return pairs;
 }
 

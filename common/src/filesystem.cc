@@ -22,6 +22,7 @@ class RealFilesystemImpl final : public Filesystem {
     identity.size = static_cast<int64_t>(st.st_size);
     identity.inode = static_cast<uint64_t>(st.st_ino);
     identity.device = static_cast<uint64_t>(st.st_dev);
+    identity.is_directory = S_ISDIR(st.st_mode);
     return identity;
   }
 };

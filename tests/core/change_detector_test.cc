@@ -316,6 +316,40 @@ TEST_F(ChangeDetectorTest, TrackingANewDirectoryWhileRunningWatchesIt) {
   EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{other});
 }
 
+TEST_F(ChangeDetectorTest, TrackedDirectoryHearsAboutEveryEntry) {
+  auto detector = Started();
+  const std::string templates = "/app/templates";
+  fs_.TouchDir(templates, kSecond);
+  detector->Track(templates);
+  EXPECT_EQ(hub_.Watched(), (std::vector<std::string>{"/app", kDir, templates}));
+  // An entry event is confirmed by one stat of the directory: unchanged, nothing.
+  hub_.Emit(templates, "page.html");
+  EXPECT_FALSE(detector->Check());
+  // A new entry changes the directory's mtime.
+  fs_.TouchDir(templates, 2 * kSecond);
+  hub_.Emit(templates, "new.html");
+  EXPECT_TRUE(detector->Check());
+  EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{templates});
+  detector->Track(templates);
+  EXPECT_FALSE(detector->Check());
+  // Untracked: its entries are no longer heard.
+  detector->RetainOnly({kA, kB});
+  fs_.TouchDir(templates, 3 * kSecond);
+  hub_.Emit(templates, "other.html");
+  EXPECT_FALSE(detector->Check());
+}
+
+TEST_F(ChangeDetectorTest, DirectoryTrackedBeforeStartWatchesEntriesOnStart) {
+  const std::string templates = "/app/templates";
+  fs_.TouchDir(templates, kSecond);
+  auto detector = Make();
+  detector->Track(templates);
+  EXPECT_FALSE(detector->Check());
+  fs_.TouchDir(templates, 2 * kSecond);
+  hub_.Emit(templates, "new.html");
+  EXPECT_TRUE(detector->Check());
+}
+
 TEST_F(ChangeDetectorTest, FailingToWatchANewDirectoryFallsBackToPolling) {
   auto detector = Started();
   hub_.fail_watch.insert("/app/lib");
@@ -606,6 +640,23 @@ TEST_F(RealInotifyTest, CreatedCandidate) {
   ASSERT_TRUE(testing::WriteFile(candidate, ""));
   EXPECT_TRUE(detector_->CheckNow());
   EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{candidate});
+}
+
+TEST_F(RealInotifyTest, TrackedDirectorySeesNewRemovedAndRenamedEntries) {
+  const std::string templates = dir_.Path("templates");
+  ASSERT_TRUE(testing::MakeDir(templates));
+  detector_->Track(templates);
+  EXPECT_FALSE(detector_->CheckNow());
+  ASSERT_TRUE(testing::WriteFile(templates + "/new.html", "<p>"));
+  EXPECT_TRUE(detector_->CheckNow());
+  EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{templates});
+  detector_->Track(templates);
+  EXPECT_FALSE(detector_->CheckNow());
+  ASSERT_EQ(::rename((templates + "/new.html").c_str(), (templates + "/renamed.html").c_str()), 0);
+  EXPECT_TRUE(detector_->CheckNow());
+  detector_->Track(templates);
+  ASSERT_EQ(::unlink((templates + "/renamed.html").c_str()), 0);
+  EXPECT_TRUE(detector_->CheckNow());
 }
 
 TEST_F(RealInotifyTest, CandidateInANewSubpackage) {

@@ -69,6 +69,18 @@ TEST(ConfigSet, ValidValues) {
       {{{"poll-interval", "86400000ms"}}, {{"poll-interval", "86400"}}},
       {{{"poll-interval", "007"}}, {{"poll-interval", "7"}}},
       {{{"enabled", "on"}, {"enabled", "off"}}, {{"enabled", "off"}}},
+      // Paths: one per value, verbatim (spaces, commas, globs, relative).
+      {{{"watch", "templates"}}, {{"watch", "templates"}}},
+      {{{"watch", "/srv/my site/templates"}}, {{"watch", "/srv/my site/templates"}}},
+      {{{"watch", "a,b"}}, {{"watch", "a,b"}}},
+      {{{"watch", " lead"}}, {{"watch", " lead"}}},
+      {{{"watch", "conf/*.env"}, {"watch", "**/*.html"}}, {{"watch", "conf/*.env"}, {"watch", "**/*.html"}}},
+      {{{"watch", ".env*"}, {"watch", ".env*"}}, {{"watch", ".env*"}}},
+      {{{"watch", "caf\xc3\xa9/x=y;z"}}, {{"watch", "caf\xc3\xa9/x=y;z"}}},
+      {{{"restart-on", "requirements.txt"}}, {{"restart-on", "requirements.txt"}}},
+      {{{"restart-on", "/a"}, {"restart-on", "b/c"}}, {{"restart-on", "/a"}, {"restart-on", "b/c"}}},
+      {{{"restart-on", "x"}, {"watch", "y"}, {"packages", "p"}},
+       {{"packages", "p"}, {"watch", "y"}, {"restart-on", "x"}}},
       {{{"poll-interval", "1"}, {"app", "m"}, {"debug", "1"}, {"exclude", "x"}, {"packages", "p"},
         {"enabled", "1"}},
        {{"enabled", "on"},
@@ -139,7 +151,15 @@ TEST(ConfigSet, InvalidValues) {
       {"poll-interval", "86400.001", "", {"'86400.001'", "86400"}},
       {"poll-interval", "86400001ms", "", {"'86400001ms'", "86400"}},
       {"poll-interval", "1" + std::string(400, '0'), "", {"...'"}},
-      {"colour", "blue", "", {"unknown pyfresh option 'colour'", "packages"}},
+      {"watch", "", "PyFreshWatch", {"PyFreshWatch: ", "empty path"}},
+      {"restart-on", "", "pyfresh-restart-on", {"pyfresh-restart-on: ", "empty path"}},
+      {"watch", "a\nb", "", {"watch: ", "'a\\x0ab'", "control character"}},
+      {"watch", "a\tb", "", {"'a\\x09b'", "control character"}},
+      {"watch", std::string("a\0b", 3), "", {"'a\\x00b'", "control character"}},
+      {"restart-on", "x\x7f", "PyFreshRestartOn", {"PyFreshRestartOn: ", "'x\\x7f'"}},
+      {"watch", "\r", "", {"'\\x0d'"}},
+      {"restart_on", "x", "", {"unknown pyfresh option 'restart_on'"}},
+      {"colour", "blue", "", {"unknown pyfresh option 'colour'", "packages", "restart-on"}},
       {"Packages", "a", "", {"unknown pyfresh option 'Packages'"}},
       {"poll_interval", "1", "", {"unknown pyfresh option 'poll_interval'"}},
       {"", "x", "", {"unknown pyfresh option ''"}},
@@ -194,7 +214,8 @@ TEST(ConfigSet, PollIntervalValues) {
 }
 
 TEST(IsKnownOption, CoreNamesOnly) {
-  for (const char* name : {"enabled", "app", "packages", "exclude", "debug", "poll-interval"}) {
+  for (const char* name :
+       {"enabled", "app", "packages", "exclude", "debug", "poll-interval", "watch", "restart-on"}) {
     EXPECT_TRUE(IsKnownOption(name)) << name;
   }
   for (const char* name : {"", "poll_interval", "PyFreshPackages", "pyfresh-packages", "ENABLED"}) {
@@ -215,7 +236,7 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
     Config config;
     std::string fragment;
   };
-  std::vector<Case> cases(6);
+  std::vector<Case> cases(9);
   cases[0].config.app = "bad spec";
   cases[0].fragment = "app: invalid app spec 'bad spec'";
   cases[1].config.packages = std::vector<std::string>{"ok", "not ok"};
@@ -228,6 +249,12 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
   cases[4].fragment = "poll-interval: ";
   cases[5].config.poll_interval_seconds = std::numeric_limits<double>::quiet_NaN();
   cases[5].fragment = "poll-interval: ";
+  cases[6].config.watch = std::vector<std::string>{"ok", ""};
+  cases[6].fragment = "watch: empty path";
+  cases[7].config.restart_on = std::vector<std::string>{"a\nb"};
+  cases[7].fragment = "restart-on: path 'a\\x0ab' contains a control character";
+  cases[8].config.watch = std::vector<std::string>{std::string("x\0", 2)};
+  cases[8].fragment = "control character";
   for (const Case& c : cases) {
     Status status = c.config.Validate();
     ASSERT_FALSE(status.ok()) << c.fragment;
@@ -236,6 +263,10 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
   Config empty_exclude;
   empty_exclude.exclude = std::vector<std::string>{};
   EXPECT_TRUE(empty_exclude.Validate().ok());
+  Config empty_paths;
+  empty_paths.watch = std::vector<std::string>{};
+  empty_paths.restart_on = std::vector<std::string>{};
+  EXPECT_TRUE(empty_paths.Validate().ok());
 }
 
 struct MergeCase {
@@ -264,6 +295,12 @@ TEST(MergeConfig, Table) {
        {{"app", "c.wsgi:app"}, {"poll-interval", "0.25"}}},
       {"poll interval 0 is set", {{"poll-interval", "5"}}, {{"poll-interval", "0"}},
        {{"poll-interval", "0"}}},
+      {"paths inherited", {{"watch", "t"}, {"restart-on", "r"}}, {{"debug", "on"}},
+       {{"debug", "on"}, {"watch", "t"}, {"restart-on", "r"}}},
+      {"a child's watch list replaces the parent's", {{"watch", "a"}, {"watch", "b"}, {"restart-on", "r"}},
+       {{"watch", "c"}}, {{"watch", "c"}, {"restart-on", "r"}}},
+      {"child restart-on replaces", {{"restart-on", "x"}}, {{"restart-on", "y"}, {"restart-on", "z"}},
+       {{"restart-on", "y"}, {"restart-on", "z"}}},
   };
   for (const MergeCase& c : cases) {
     Config merged = MergeConfig(Make(c.parent), Make(c.child));
@@ -298,6 +335,8 @@ void ExpectSameConfig(const Config& a, const Config& b) {
   if (a.poll_interval_seconds) {
     EXPECT_EQ(*a.poll_interval_seconds, *b.poll_interval_seconds);
   }
+  EXPECT_EQ(a.watch, b.watch);
+  EXPECT_EQ(a.restart_on, b.restart_on);
 }
 
 TEST(SerializeConfig, Format) {
@@ -320,7 +359,11 @@ TEST(SerializeConfig, RoundTripsExactly) {
   }
   Config empty_lists;
   empty_lists.exclude = std::vector<std::string>{};
+  empty_lists.watch = std::vector<std::string>{};
+  empty_lists.restart_on = std::vector<std::string>{};
   configs.push_back(empty_lists);
+  configs.push_back(Make({{"watch", "/srv/my site/t=1"}, {"watch", "a,b c"}, {"watch", "**/*.html"},
+                          {"restart-on", "/x/ext.so"}, {"app", "m"}}));
   for (const Config& config : configs) {
     const std::string text = SerializeConfig(config);
     Config parsed;
@@ -352,6 +395,18 @@ TEST(ParseSerializedConfig, Errors) {
     // Left alone on error.
     EXPECT_EQ(ConfigToPairs(config), (Pairs{{"debug", "on"}}));
   }
+}
+
+TEST(SerializeConfig, PathsOneLinePerPath) {
+  Config config = Make({{"watch", "a b"}, {"watch", "c,d"}, {"restart-on", "r"}});
+  EXPECT_EQ(SerializeConfig(config), "watch=a b\nwatch=c,d\nrestart-on=r\n");
+}
+
+TEST(ConfigSet, FailedPathAppendKeepsEarlierValues) {
+  Config config = Make({{"watch", "a"}});
+  EXPECT_FALSE(config.Set("watch", "b\nc").ok());
+  EXPECT_FALSE(config.Set("watch", "").ok());
+  EXPECT_EQ(*config.watch, (std::vector<std::string>{"a"}));
 }
 
 TEST(ParseSerializedConfig, AcceptsMissingFinalNewlineAndRepeatedLists) {

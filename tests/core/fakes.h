@@ -38,6 +38,8 @@ class FakeFilesystem : public Filesystem {
       identity.exists = true;
       identity.inode = 1;
       identity.device = kDevice;
+      identity.is_directory = true;
+      identity.mtime_ns = directory_mtimes_.count(path) ? directory_mtimes_.at(path) : 0;
       return identity;
     }
     return FileIdentity();
@@ -97,6 +99,13 @@ class FakeFilesystem : public Filesystem {
     directories_.insert(path);
   }
 
+  // What creating or removing an entry does to a directory's identity.
+  void TouchDir(const std::string& path, int64_t mtime_ns) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    directories_.insert(path);
+    directory_mtimes_[path] = mtime_ns;
+  }
+
   FileIdentity Get(const std::string& path) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto file = files_.find(path);
@@ -110,6 +119,7 @@ class FakeFilesystem : public Filesystem {
   mutable std::mutex mutex_;
   std::map<std::string, FileIdentity> files_;
   std::set<std::string> directories_;
+  std::map<std::string, int64_t> directory_mtimes_;
   std::atomic<uint64_t> next_inode_{1000};
   mutable std::atomic<int> stat_calls_{0};
 };

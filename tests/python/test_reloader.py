@@ -58,7 +58,8 @@ def test_does_not_touch_modules_outside_the_prefix(simple, tmp_path):
     os.makedirs(tmp_path / (simple.name + "_lib"))
     (tmp_path / (simple.name + "_lib") / "__init__.py").write_text("")
     simple.write("views", "import %s_lib\n\ndef render():\n    return 'v1'\n" % simple.name)
-    reloader = pyfresh.Reloader(simple.spec())
+    # An explicit list (without it, the sibling package would be inferred as user code).
+    reloader = pyfresh.Reloader(simple.spec(), packages=[simple.name])
     lib = sys.modules[simple.name + "_lib"]
     simple.write("views", "import %s_lib\n\ndef render():\n    return 'v2'\n" % simple.name)
     assert call(reloader) == (200, "v2")

@@ -22,6 +22,9 @@ INTERPRETER_CODE = textwrap.dedent("""
         os.utime(path, ns=(before + 5000, before + 5000))
 
     def call(reloader):
+        # Settle the race between this thread's save and the detector's
+        # monitor thread (conftest.call does the same).
+        reloader.detector.check()
         statuses = []
         body = b"".join(reloader({}, lambda status, headers, exc_info=None: statuses.append(status)))
         return statuses[0], body

@@ -46,7 +46,10 @@ struct DetectorOptions {
 // absent path whose directory does not exist either, its nearest existing
 // ancestor is, so creating the directories and then the file is noticed.
 // Events about untracked names cost no stat; an event about a tracked name
-// is confirmed by one stat. Lost events (queue overflow) or a watched
+// is confirmed by one stat. A tracked path that is a directory is also
+// watched itself: any event about one of its entries is confirmed by one
+// stat of the directory, whose mtime changes when an entry is created,
+// removed or renamed (as polling sees it too). Lost events (queue overflow) or a watched
 // directory going away restart the watching, with one full comparison. When
 // the watcher cannot be created or a directory cannot be watched (watch
 // limit, network filesystem) the whole detector falls back to polling and
@@ -106,6 +109,8 @@ class ChangeDetector {
     std::string anchor_directory;
     std::string anchor_name;
     bool anchored_at_ancestor = false;
+    // A directory: also registered under its own path with kAnyEntry.
+    bool watches_entries = false;
   };
 
   bool RunningLocked() const;
@@ -113,7 +118,9 @@ class ChangeDetector {
   void ResetWatchingLocked();
   void FallBackToPollingLocked(const std::string& reason);
   bool AnchorLocked(const std::string& path, Tracked* tracked);
+  bool AnchorEntriesLocked(const std::string& path, Tracked* tracked);
   void UnanchorLocked(const std::string& path, Tracked* tracked);
+  void RemoveAnchorLocked(const std::string& directory, const std::string& name, const std::string& path);
   void TrackLocked(const std::string& path);
   void CompareLocked(const std::string& path, const Tracked& tracked);
   void CompareAllLocked();

@@ -22,6 +22,13 @@ namespace pyfresh {
 //   debug          on|off: error pages with traceback
 //   poll-interval  seconds ("0", "0.5", "2s", "250ms"): forces stat polling
 //                  with at most one full check per interval
+//   watch          non-Python files whose change reloads the app: a file, a
+//                  directory (recursive) or a glob pattern; ONE path per
+//                  value (paths may contain spaces and commas); repeatable
+//   restart-on     files, directories or globs whose change restarts the
+//                  process instead of reloading; same syntax as watch
+// Path values are kept verbatim (the engine resolves relative ones); only an
+// empty value or a control character (NUL, newline, tab...) is refused.
 struct Config {
   // Every field unset until given; Merge takes child-if-set-else-parent.
   std::optional<bool> enabled;
@@ -30,6 +37,8 @@ struct Config {
   std::optional<std::vector<std::string>> exclude;
   std::optional<bool> debug;
   std::optional<double> poll_interval_seconds;
+  std::optional<std::vector<std::string>> watch;
+  std::optional<std::vector<std::string>> restart_on;
 
   // Applies one option. A list option given again appends. The error names
   // the option (as `display_name` when given, e.g. "PyFreshPackages") and
@@ -48,12 +57,17 @@ struct Config {
 Config MergeConfig(const Config& parent, const Config& child);
 
 // The set options as canonical name/value text, e.g. {"packages","a b"}.
+// Path lists (watch, restart-on) give one pair per path, in order; a path
+// list set to nothing gives one pair with an empty value.
 std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& config);
 
 // One-line-per-option text ("name=value\n"), for carrying a resolved config
 // through a request environment; ParseSerializedConfig reads it back.
 std::string SerializeConfig(const Config& config);
 Status ParseSerializedConfig(std::string_view text, Config* out);
+
+// Checks one path value of watch / restart-on: not empty, no control byte.
+Status ValidatePathValue(std::string_view path);
 
 // True for the option names above.
 bool IsKnownOption(std::string_view name);

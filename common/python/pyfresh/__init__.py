@@ -3,19 +3,30 @@
     from pyfresh import Reloader
     application = Reloader("mysite.wsgi:application", packages=["mysite", "blog"],
                            exclude=["mysite.settings"], debug=True)
+
+Without ``packages`` the app's own code is inferred from what it imports.
+Hooks: ``pyfresh.before_reload(fn)`` / ``pyfresh.after_reload(fn)``;
+counters: ``pyfresh.stats()``.
 """
 
 from ._core import ConfigError
 from .app_loader import AppLoadError
 from .config import parse_config, parse_serialized_config, serialize_config
-from .reloader import Reloader
+from .hooks import after_reload, before_reload, currently_reloading, previous_module, remove_hook
+from .reloader import Reloader, stats
 
 __all__ = [
     "AppLoadError",
     "ConfigError",
     "Reloader",
+    "after_reload",
+    "before_reload",
+    "currently_reloading",
     "parse_config",
     "parse_serialized_config",
+    "previous_module",
+    "remove_hook",
     "serialize_config",
+    "stats",
 ]
 __version__ = "0.1.0"

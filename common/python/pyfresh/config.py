@@ -1,5 +1,7 @@
 """The option vocabulary on the Python side; validation lives in the core."""
 
+import os
+
 from . import _core
 
 ConfigError = _core.ConfigError
@@ -11,14 +13,17 @@ _KEYWORD_TO_OPTION = {
     "exclude": "exclude",
     "debug": "debug",
     "poll_interval": "poll-interval",
+    "watch": "watch",
+    "restart_on": "restart-on",
 }
+_PATH_KEYWORDS = ("watch", "restart_on")
 
 
 def parse_config(pairs):
     """Validates (name, value[, display_name]) text pairs with the core.
 
     Returns a dict with the keys enabled, app, packages, exclude, debug,
-    poll_interval for the options given. Raises ConfigError naming the
+    poll_interval, watch, restart_on for the options given. Raises ConfigError naming the
     option and the bad value."""
     return _core.parse_config(list(pairs))
 
@@ -41,6 +46,17 @@ def keyword_pairs(**keywords):
             continue
         option = _KEYWORD_TO_OPTION[keyword]
         display = keyword + "="
+        if keyword in _PATH_KEYWORDS:
+            # One path per element (a str or os.PathLike is one path), never split.
+            items = [value] if isinstance(value, (str, bytes, os.PathLike)) else list(value)
+            for item in items:
+                try:
+                    path = os.fsdecode(item)
+                except TypeError:
+                    raise TypeError("%s must be paths (str or os.PathLike), not %s"
+                                    % (keyword, type(item).__name__)) from None
+                pairs.append((option, path, display))
+            continue
         if isinstance(value, bool):
             text = "on" if value else "off"
         elif isinstance(value, (int, float)) and keyword == "poll_interval":

@@ -13,6 +13,11 @@ some reloader covers it asks the other finders for the spec and then:
   imports before it is saved);
 * loads sources with :class:`FreshSourceLoader`, whose bytecode check cannot
   accept a stale ``.pyc``.
+
+A reloader given no package list is *inferring*: for every import the
+finder resolves the spec itself (returning what the other finders would
+have) and offers the module's file to the reloader, which adopts the
+top-level package when the file is user code (see scope.py).
 """
 
 import importlib.machinery
@@ -80,8 +85,11 @@ class ImportTracker:
     def find_spec(self, name, path=None, target=None):
         if getattr(self._local, "busy", False):
             return None
-        covering = [r for r in list(self._reloaders) if r._covers(name)]
-        if not covering:
+        reloaders = list(self._reloaders)
+        covering = [r for r in reloaders if r._covers(name)]
+        # Reloaders without a package list adopt user code as it is imported.
+        inferring = [r for r in reloaders if r._inferring and r not in covering]
+        if not covering and not inferring:
             return None
         self._local.busy = True
         try:
@@ -89,12 +97,15 @@ class ImportTracker:
         finally:
             self._local.busy = False
         if spec is None:
-            candidates = _missing_candidates(name, path)
-            for reloader in covering:
-                reloader._track_paths(candidates)
+            if covering:
+                candidates = _missing_candidates(name, path)
+                for reloader in covering:
+                    reloader._track_paths(candidates)
             return None
         origin = spec.origin if spec.has_location else None
-        if origin:
+        if origin and inferring:
+            covering.extend(r for r in inferring if r._infer_module(name, origin))
+        if origin and covering:
             for reloader in covering:
                 reloader._track_paths((origin,))
             if type(spec.loader) is importlib.machinery.SourceFileLoader:

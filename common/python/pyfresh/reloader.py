@@ -1,18 +1,30 @@
 """The WSGI reloader: serves each request with the code as it is on disk."""
 
 import importlib
+import importlib.machinery
+import os
 import sys
+import threading
 import time
+import weakref
 
-from . import _core, app_loader, import_tracker
+from . import _core, app_loader, hooks, import_tracker, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, keyword_pairs, parse_config
 from .error_page import ErrorApp, summarize
 from .log import ensure_handler, log_core_message, logger
+from .watch import PathSet, app_directory
 
 # How long a reload waits for requests still inside the app (streaming
 # responses included) before it goes ahead anyway.
 DEFAULT_DRAIN_TIMEOUT = 10.0
+
+# A changed file with one of these endings cannot be reloaded in-process.
+_EXTENSION_SUFFIXES = tuple(sorted(set(importlib.machinery.EXTENSION_SUFFIXES) | {".so", ".pyd"}))
+
+# Every Reloader of this interpreter, for pyfresh.stats() and the hooks.
+_all_reloaders = weakref.WeakSet()
+_all_lock = threading.Lock()
 
 
 class Reloader(_core.Gate):
@@ -30,61 +42,118 @@ class Reloader(_core.Gate):
     drain_timeout = DEFAULT_DRAIN_TIMEOUT
 
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
-                 loaded_app=None, raise_on_load_error=True):
+                 loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
+                 restart_handler=None):
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
         options = parse_config(keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
-                                             poll_interval=poll_interval, enabled=enabled))
-        self._setup(options, loaded_app, raise_on_load_error)
+                                             poll_interval=poll_interval, enabled=enabled, watch=watch,
+                                             restart_on=restart_on))
+        self._setup(options, loaded_app, raise_on_load_error, restart_handler)
 
     @classmethod
-    def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True):
+    def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True, restart_handler=None):
         """A Reloader from host option text: (name, value[, display_name]) pairs."""
         options = parse_config(pairs)
         reloader = cls.__new__(cls)
-        reloader._setup(options, loaded_app, raise_on_load_error)
+        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler)
         return reloader
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error):
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None):
         ensure_handler()
+        self._starting = True
         if not options.get("app"):
             raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
         self.spec = AppSpec(options["app"])
-        packages = list(options.get("packages") or ())
-        if not packages and self.spec.kind == "module":
-            packages = [self.spec.target.partition(".")[0]]
-        # The spec's own module is always re-imported, or the callable would
-        # keep the old code whatever else is cleared.
-        policy_packages = packages + [self.spec.module_name]
-        self.packages = packages
         self.exclude = list(options.get("exclude") or ())
-        self._policy = _core.PackagePolicy(policy_packages, self.exclude)
+        # No package list: the user's own code is inferred from what the app
+        # imports (see scope.py); an explicit list wins.
+        self._inferring = not options.get("packages")
+        self._set_packages(list(options.get("packages") or ()))
         self.debug = bool(options.get("debug", False))
         self.poll_interval = options.get("poll_interval")
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
         self.enabled = options.get("enabled", True)
+        # Called with a reason string when a change needs a new process.
+        self.restart_handler = restart_handler or restart.exit_for_restart
 
         self.reload_count = 0
         self.failure_count = 0
+        self.restart_count = 0
         self.last_error = None
         self.last_reload_ms = None
+        self.last_reload_ok = None
+        self.last_trigger = None
+        self.last_trigger_files = []
+        self.last_restart_reason = None
+        self._last_event = 0.0
         self._force_source = frozenset()
         self._kept_by_parent = {}
         self._recording = None
+        self._watch = PathSet((), "")
+        self._restart_on = PathSet((), "")
 
+        with _all_lock:
+            _all_reloaders.add(self)
         import_tracker.tracker().register(self)
+        already_imported = self.spec.kind == "module" and self.spec.module_name in sys.modules
+        before = set(sys.modules)
         if loaded_app is not None:
             self.app = loaded_app
-            self._track_loaded_modules()
         else:
             self._load_initial(raise_on_load_error)
-        logger.info("serving %s; a change under %s reloads it%s; %d files tracked",
-                    self.spec.text, ", ".join(packages) or self.spec.target,
+        if self._inferring:
+            # Imported before this Reloader existed (a host's loaded_app, or a
+            # wsgi.py that imported the app first): judge everything loaded.
+            if loaded_app is not None or already_imported:
+                candidates = list(sys.modules.items())
+            else:
+                candidates = [(n, m) for n, m in list(sys.modules.items()) if n not in before]
+            self._add_packages(scope.infer_prefixes(candidates))
+        # Modules of the packages imported before this Reloader existed (a
+        # wsgi.py that imports the app, then wraps it) are tracked too.
+        self._track_loaded_modules()
+        base = app_directory(self.spec)
+        self._watch = PathSet(options.get("watch") or (), base)
+        self._restart_on = PathSet(options.get("restart_on") or (), base)
+        self.detector.track(self._watch.paths() | self._restart_on.paths())
+        self._starting = False
+        if self._inferring:
+            logger.info("inferred packages: %s", ", ".join(self.packages) or
+                        "none outside the standard library and site-packages (only %s reloads)"
+                        % self.spec.module_name)
+        logger.info("serving %s; a change under %s reloads it%s%s%s; %d files tracked",
+                    self.spec.text, ", ".join(self.packages) or self.spec.target,
                     " (kept: %s)" % ", ".join(self.exclude) if self.exclude else "",
+                    "; watching %s" % ", ".join(self._watch.entries) if self._watch else "",
+                    "; restart on %s" % ", ".join(self._restart_on.entries) if self._restart_on else "",
                     self.detector.tracked_count)
+
+    def _set_packages(self, packages):
+        # The spec's own module is always re-imported, or the callable would
+        # keep the old code whatever else is cleared.
+        self.packages = packages
+        self._policy = _core.PackagePolicy(packages + [self.spec.module_name], self.exclude)
+
+    def _add_packages(self, names):
+        new = [n for n in names if n not in self.packages]
+        if new:
+            self._set_packages(sorted(self.packages + new))
+        return new
+
+    def _infer_module(self, name, origin):
+        """Called by the import tracker while inferring, for a module no
+        reloader covers: adopts its top-level package if it is user code."""
+        if not (scope.can_infer(name) and scope.is_user_file(origin)):
+            return False
+        added = self._add_packages([name.partition(".")[0]])
+        if added and not self._starting:
+            # Not during the startup import (logged once at its end).
+            logger.info("inferred package: %s (imported from %s)", added[0], origin)
+        return self._policy.covers(name)
 
     def _load_initial(self, raise_on_load_error):
         before = set(sys.modules)
@@ -99,9 +168,6 @@ class Reloader(_core.Gate):
             self._fail(exc, time.perf_counter(), restored=0)
         finally:
             self._recording = None
-        # Modules of the packages imported before this Reloader existed (a
-        # wsgi.py that imports the app, then wraps it) are tracked too.
-        self._track_loaded_modules()
 
     def _import_app(self):
         if self.spec.kind == "file":
@@ -143,56 +209,151 @@ class Reloader(_core.Gate):
         if not owner:
             return  # another thread reloaded while this one waited
         try:
-            stale = self.detector.stale_paths()
+            stale = self._relevant(self.detector.stale_paths())
             if not stale:
                 return
             if not drained:
                 logger.warning("%d requests still inside the app after %.1f s; reloading anyway",
                                self.in_flight, self.drain_timeout)
+            causes = [p for p in stale if self._needs_restart(p)]
+            if causes:
+                stale = self._restart(stale, causes)
+                if not stale:
+                    return
             self._reload(stale)
         finally:
             self.end_reload()
 
+    def _relevant(self, stale):
+        """Drops watched directories whose change added or removed no
+        watched file (an editor's swap file, a temp file renamed away)."""
+        noise = []
+        for paths in (self._watch, self._restart_on):
+            directories = [p for p in stale if p in paths.directories or p in paths.absent]
+            if directories and not paths.refresh():
+                noise.extend(directories)
+        if not noise:
+            return stale
+        self.detector.track(noise)
+        return [p for p in stale if p not in noise]
+
+    def _needs_restart(self, path):
+        return path in self._restart_on or path.endswith(_EXTENSION_SUFFIXES)
+
+    def _restart(self, stale, causes):
+        """A change that cannot be applied in-process. Returns the stale
+        paths left to reload when the handler returns."""
+        self.restart_count += 1
+        self._last_event = time.monotonic()
+        extensions = [p for p in causes if p.endswith(_EXTENSION_SUFFIXES) and p not in self._restart_on]
+        why = ("a compiled extension cannot be reloaded in-process" if extensions
+               else "it is on the restart-on list")
+        reason = "%s changed; %s" % (_describe_paths(causes), why)
+        self.last_restart_reason = reason
+        logger.warning("restart needed: %s [%s]", reason, self._totals())
+        # Accepted as they are now: a handler that returns is not called
+        # again for the same change.
+        self._restart_on.refresh()
+        self.detector.track(list(causes) + sorted(self._restart_on.paths()))
+        try:
+            self.restart_handler(reason)
+        except Exception:
+            logger.error("the restart handler %r failed", self.restart_handler, exc_info=True)
+        return [p for p in stale if p not in causes]
+
     def _reload(self, stale):
         started = time.perf_counter()
-        policy = self._policy
+        self._last_event = time.monotonic()
+        self.last_trigger_files = list(stale)
+        self.last_trigger = self.last_trigger_files[0] if stale else None
         saved = {}
-        for name in [n for n in list(sys.modules) if policy.covers(n)]:
-            module = sys.modules.pop(name, None)
-            if module is not None:
-                saved[name] = module
-        kept_by_parent = {}
-        for name in list(sys.modules):
-            if policy.is_excluded(name) and "." in name:
-                kept_by_parent.setdefault(name.rpartition(".")[0], []).append(name)
-        self._kept_by_parent = kept_by_parent
-        self._force_source = frozenset(stale)
-        self._recording = set()
-        importlib.invalidate_caches()
-        try:
-            new_app = self._import_app()
-        except BaseException as exc:
-            for name in [n for n in list(sys.modules) if policy.covers(n)]:
-                sys.modules.pop(name, None)
-            sys.modules.update(saved)
-            # Accept the current state of the files that caused this: the
-            # same broken code is not imported again on every request.
-            self.detector.track(stale)
-            self._end_recording()
-            if not isinstance(exc, (Exception, SystemExit)):
-                raise
-            self._fail(exc, started, restored=len(saved), stale=stale)
-            return
-        recorded = self._end_recording()
-        self.detector.retain_only(recorded)
-        self.app = new_app
-        self.reload_count += 1
-        self.last_error = None
-        self.last_reload_ms = (time.perf_counter() - started) * 1000.0
-        imported = sum(1 for n in list(sys.modules) if policy.covers(n))
-        logger.info("%s changed; reloaded %s in %.1f ms (%d modules cleared, %d imported, %d files tracked)",
-                    _describe_paths(stale), self.spec.text, self.last_reload_ms, len(saved), imported,
-                    self.detector.tracked_count)
+        with hooks.reloading(saved):
+            self._run_hooks("before")
+            for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
+                module = sys.modules.pop(name, None)
+                if module is not None:
+                    saved[name] = module
+            # The cleared modules register their hooks again as they are re-imported.
+            taken_hooks = hooks.take_owned(lambda owner: owner in saved)
+            kept_by_parent = {}
+            for name in list(sys.modules):
+                if self._policy.is_excluded(name) and "." in name:
+                    kept_by_parent.setdefault(name.rpartition(".")[0], []).append(name)
+            self._kept_by_parent = kept_by_parent
+            self._force_source = frozenset(stale)
+            self._recording = set()
+            # Watched files: new ones in watched directories are tracked now.
+            self._watch.refresh()
+            self._restart_on.refresh()
+            self._track_paths(self._watch.paths() | self._restart_on.paths())
+            importlib.invalidate_caches()
+            try:
+                new_app = self._import_app()
+            except BaseException as exc:
+                for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
+                    sys.modules.pop(name, None)
+                sys.modules.update(saved)
+                hooks.take_owned(lambda owner: owner is not None and self._policy.covers(owner))
+                hooks.put_back(taken_hooks)
+                # Accept the current state of the files that caused this: the
+                # same broken code is not imported again on every request.
+                self.detector.track(stale)
+                self._end_recording()
+                if not isinstance(exc, (Exception, SystemExit)):
+                    raise
+                self._fail(exc, started, restored=len(saved), stale=stale)
+                return
+            recorded = self._end_recording()
+            self.detector.retain_only(recorded)
+            self.app = new_app
+            self.reload_count += 1
+            self.last_error = None
+            self.last_reload_ok = True
+            self.last_reload_ms = (time.perf_counter() - started) * 1000.0
+            imported = sum(1 for n in list(sys.modules) if self._policy.covers(n))
+            logger.info("%s changed; reloaded %s in %.1f ms (%d modules cleared, %d imported, %d files "
+                        "tracked) [%s]", _describe_paths(stale), self.spec.text, self.last_reload_ms,
+                        len(saved), imported, self.detector.tracked_count, self._totals())
+            self._run_hooks("after")
+
+    def _owns(self, module_name):
+        return self._policy.covers(module_name) or self._policy.is_excluded(module_name)
+
+    def _run_hooks(self, which):
+        """Runs this reloader's hooks; a failing one is logged and skipped."""
+        with _all_lock:
+            others = [r for r in _all_reloaders if r is not self]
+
+        def belongs(owner):
+            if owner is None or self._owns(owner):
+                return True
+            return not any(r._owns(owner) for r in others)
+
+        for fn in hooks.hooks_for(which, belongs):
+            try:
+                fn()
+            except (Exception, SystemExit):
+                logger.error("%s_reload hook %s failed; %s", which, _hook_name(fn),
+                             "reloading anyway" if which == "before" else "the new code stays loaded",
+                             exc_info=True)
+
+    def _totals(self):
+        return "totals: %d reloads, %d failures, %d restarts" % (
+            self.reload_count, self.failure_count, self.restart_count)
+
+    def stats(self):
+        """This reloader's counters (a new dict; never served over HTTP)."""
+        return {
+            "app": self.spec.text,
+            "reloads": self.reload_count,
+            "failures": self.failure_count,
+            "restarts": self.restart_count,
+            "last_reload_ms": self.last_reload_ms,
+            "last_reload_ok": self.last_reload_ok,
+            "last_trigger": self.last_trigger,
+            "last_trigger_files": list(self.last_trigger_files),
+            "last_restart_reason": self.last_restart_reason,
+        }
 
     def _end_recording(self):
         recorded = self._recording or set()
@@ -207,12 +368,45 @@ class Reloader(_core.Gate):
         self.app = error_app
         self.last_error = error_app.summary
         elapsed = (time.perf_counter() - started) * 1000.0
+        if stale:
+            self.last_reload_ms = elapsed
+            self.last_reload_ok = False
         cause = "%s changed; " % _describe_paths(stale) if stale else ""
-        logger.error("%sloading %s failed after %.1f ms (%d modules restored); answering 500 until the next save: %s",
-                     cause, self.spec.text, elapsed, restored, error_app.summary, exc_info=exc)
+        logger.error("%sloading %s failed after %.1f ms (%d modules restored); answering 500 until the next "
+                     "save: %s [%s]", cause, self.spec.text, elapsed, restored, error_app.summary,
+                     self._totals(), exc_info=exc)
 
     def __repr__(self):
         return "<pyfresh.Reloader %s packages=%s>" % (self.spec.text, self.packages)
+
+
+def stats():
+    """Counters of this process (this interpreter's Reloaders together):
+    reloads, failures, restarts, and the latest reload's duration (ms) and
+    trigger file. A new dict; pyfresh never serves it over HTTP."""
+    with _all_lock:
+        reloaders = list(_all_reloaders)
+    latest = max((r for r in reloaders if r.last_reload_ok is not None),
+                 key=lambda r: r._last_event, default=None)
+    last_restart = max((r for r in reloaders if r.last_restart_reason is not None),
+                       key=lambda r: r._last_event, default=None)
+    return {
+        "pid": os.getpid(),
+        "reloaders": len(reloaders),
+        "reloads": sum(r.reload_count for r in reloaders),
+        "failures": sum(r.failure_count for r in reloaders),
+        "restarts": sum(r.restart_count for r in reloaders),
+        "last_reload_ms": latest.last_reload_ms if latest else None,
+        "last_reload_ok": latest.last_reload_ok if latest else None,
+        "last_trigger": latest.last_trigger if latest else None,
+        "last_restart_reason": last_restart.last_restart_reason if last_restart else None,
+    }
+
+
+def _hook_name(fn):
+    module = getattr(fn, "__module__", None)
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    return "%s.%s" % (module, name) if module else name
 
 
 def _describe_paths(paths):

@@ -1,7 +1,11 @@
 """A threaded development server for a pyfresh-wrapped app, on any machine.
 
     python3 -m pyfresh.serve mysite.wsgi:application --packages mysite blog \\
-        --exclude mysite.settings --debug --port 8000
+        --exclude mysite.settings --debug --port 8000 --watch templates .env
+
+Without --packages the app's own packages are inferred. With --restart-on (or a
+changed compiled extension) the server exits with status 75: run it under
+`python3 -m pyfresh.run -- python3 -m pyfresh.serve ...` to be relaunched.
 
 Prints "PORT <n>" when listening (port 0 picks a free one)."""
 
@@ -26,10 +30,15 @@ class _ThreadingServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGISe
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m pyfresh.serve", description=__doc__.split("\n")[0])
     parser.add_argument("app", help='the WSGI callable, "package.module:callable" or a .wsgi/.py file')
-    parser.add_argument("--packages", nargs="+", default=None, help="package prefixes to reload")
+    parser.add_argument("--packages", nargs="+", default=None,
+                        help="package prefixes to reload (default: inferred from what the app imports)")
     parser.add_argument("--exclude", nargs="+", default=None, help="modules kept across reloads")
     parser.add_argument("--debug", action="store_true", help="error pages with the traceback")
     parser.add_argument("--poll-interval", type=float, default=None, help="force stat polling (seconds)")
+    parser.add_argument("--watch", nargs="+", action="extend", default=None,
+                        help="files, directories or glob patterns whose change reloads the app")
+    parser.add_argument("--restart-on", nargs="+", action="extend", default=None,
+                        help="files, directories or glob patterns whose change restarts the server (exit 75)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--path", action="append", default=[], help="prepend to sys.path")
@@ -37,7 +46,7 @@ def main(argv=None):
     sys.path[:0] = args.path
 
     application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
-                           poll_interval=args.poll_interval)
+                           poll_interval=args.poll_interval, watch=args.watch, restart_on=args.restart_on)
     server = wsgiref.simple_server.make_server(args.host, args.port, application,
                                                server_class=_ThreadingServer, handler_class=_QuietHandler)
     print("PORT %d" % server.server_port, flush=True)

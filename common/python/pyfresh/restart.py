@@ -1,0 +1,86 @@
+"""What a Reloader does when a change cannot be applied in-process.
+
+A changed compiled extension (``.so``) under the packages, or a change to a
+file on the ``restart-on`` list, needs a fresh process. The Reloader logs
+why and calls its ``restart_handler(reason)``; the handler belongs to the
+host:
+
+* plain Python (:func:`exit_for_restart`, the default): exit with status 75
+  (``EX_TEMPFAIL``) at once, so that ``python3 -m pyfresh.run -- CMD…`` (or
+  any supervisor told that 75 means "start me again") relaunches it;
+* mod_wsgi daemon mode (:func:`mod_wsgi_handler`): signal the daemon
+  process to shut down gracefully, the way mod_wsgi's documentation does it;
+  Apache starts a new one;
+* mod_wsgi embedded mode: an Apache child cannot restart itself safely, so
+  pyfresh logs that a restart is needed and keeps serving;
+* uWSGI: set by the uWSGI host.
+
+A handler that returns lets the Reloader go on: the files that asked for the
+restart are accepted as they are (the handler is not called again for the
+same change), other changed Python files are reloaded in-process.
+"""
+
+import logging
+import os
+import signal
+import sys
+
+from .log import logger
+
+RESTART_EXIT_STATUS = 75  # EX_TEMPFAIL: "try again"
+
+
+def _flush_logs():
+    for handler in list(logger.handlers) + list(logging.getLogger().handlers):
+        try:
+            handler.flush()
+        except Exception:
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def exit_for_restart(reason):
+    """Exit the process with status 75 now.
+
+    ``os._exit``, not ``sys.exit``: in a WSGI server this runs in a request
+    thread, where SystemExit would only end that thread, and a clean
+    interpreter shutdown could wait for ever on the server's other threads.
+    The request that noticed the change gets no response (its connection
+    closes); the supervisor starts the new process."""
+    logger.warning("exiting with status %d so that the supervisor starts a new process (%s)",
+                   RESTART_EXIT_STATUS, reason)
+    _flush_logs()
+    os._exit(RESTART_EXIT_STATUS)
+
+
+def mod_wsgi_daemon_restart(reason):
+    """mod_wsgi daemon mode: SIGINT to this daemon process makes mod_wsgi
+    shut it down gracefully (requests in progress finish) and Apache start a
+    new one; this request is still served by the current code."""
+    logger.warning("restarting this mod_wsgi daemon process (pid %d): %s", os.getpid(), reason)
+    _flush_logs()
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def mod_wsgi_embedded_restart(reason):
+    """mod_wsgi embedded mode: an Apache child is not ours to kill (it serves
+    other sites and requests). Log loudly and keep serving."""
+    logger.error("a restart is needed but cannot be done from mod_wsgi embedded mode: %s. "
+                 "Restart Apache (apachectl graceful) to load it, or use daemon mode "
+                 "(WSGIDaemonProcess), where pyfresh restarts the daemon process itself. "
+                 "Serving the current code meanwhile.", reason)
+
+
+def mod_wsgi_handler():
+    """The handler for the mod_wsgi process this runs in."""
+    try:
+        import mod_wsgi  # only importable inside mod_wsgi
+    except ImportError:
+        return exit_for_restart
+    if getattr(mod_wsgi, "process_group", ""):
+        return mod_wsgi_daemon_restart
+    return mod_wsgi_embedded_restart
