@@ -87,8 +87,8 @@ const command_rec pyfresh_directives[] = {
                   "/path/to/file.wsgi[:callable]; callable defaults to 'application'"),
     PYFRESH_ITERATE("PyFreshPackages", "packages",
                     "Package prefixes whose modules are reloaded on change (space- or "
-                    "comma-separated; repeating the directive appends); default: the app's "
-                    "top-level package"),
+                    "comma-separated; repeating the directive appends); default: inferred, "
+                    "every package the app imports from outside the stdlib and site-packages"),
     PYFRESH_ITERATE("PyFreshExclude", "exclude",
                     "Modules under PyFreshPackages kept across reloads, e.g. settings "
                     "(space- or comma-separated; repeating the directive appends)"),
@@ -97,6 +97,14 @@ const command_rec pyfresh_directives[] = {
     PYFRESH_TAKE1("PyFreshPollInterval", "poll-interval",
                   "Seconds (0, 0.5, 2s, 250ms): watch files by stat polling instead of inotify, "
                   "checking them at most once per interval"),
+    PYFRESH_ITERATE("PyFreshWatch", "watch",
+                    "Files, directories (recursive) or glob patterns whose change reloads the app, "
+                    "e.g. templates \".env*\"; relative to the app's directory; one path per "
+                    "argument (quote paths with spaces); repeating the directive appends"),
+    PYFRESH_ITERATE("PyFreshRestartOn", "restart-on",
+                    "Files, directories or glob patterns whose change restarts the daemon process "
+                    "instead of reloading (compiled extensions under the packages always do); same "
+                    "syntax as PyFreshWatch"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

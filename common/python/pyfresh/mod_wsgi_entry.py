@@ -11,7 +11,8 @@ keeps one app per distinct config text in the interpreter that runs it:
 
 * ``PyFresh On`` (or unset): a :class:`pyfresh.Reloader` built from the
   options, with ``raise_on_load_error=False`` so an app that fails to import
-  at startup answers the engine's error response until a save fixes it;
+  at startup answers the engine's error response until a save fixes it, and
+  the restart handler of this mod_wsgi mode (see restart.py);
 * ``PyFresh Off``: the app's callable imported once, without pyfresh, and
   called directly: requests run the app untouched.
 
@@ -23,7 +24,7 @@ response saying which directive is missing.
 import sys
 import threading
 
-from . import app_loader
+from . import app_loader, restart
 from .config import ConfigError, parse_serialized_config
 from .error_page import ErrorApp
 from .log import ensure_handler, logger
@@ -95,10 +96,13 @@ def _build(text):
             "e.g. `PyFreshApp mysite.wsgi:application` or `PyFreshApp /srv/site/app.wsgi`."), True
     if not options.get("enabled", True):
         return _load_untouched(spec, options.get("debug", False))
-    keywords = {key: options[key] for key in ("packages", "exclude", "debug", "poll_interval")
-                if key in options}
+    keywords = {key: options[key] for key in ("packages", "exclude", "debug", "poll_interval", "watch",
+                                              "restart_on") if key in options}
     try:
-        return Reloader(spec, raise_on_load_error=False, **keywords), True
+        # Daemon mode: a restart ends this daemon process gracefully and
+        # Apache starts another; embedded mode: logged, never done.
+        return Reloader(spec, raise_on_load_error=False, restart_handler=restart.mod_wsgi_handler(),
+                        **keywords), True
     except ConfigError as error:
         return _ConfigErrorApp("config-invalid", "pyfresh: %s" % error), True
 
