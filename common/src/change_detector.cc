@@ -56,6 +56,7 @@ const char kAnyEntry[] = "";
 
 constexpr uint64_t kFastInotify = 1;
 constexpr uint64_t kFastPolling = 2;
+constexpr int64_t kSyncIntervalNs = 2'000'000;
 
 std::string FormatSeconds(int64_t ns) {
   std::array<char, 64> buffer;
@@ -148,14 +149,20 @@ bool ChangeDetector::Check() {
   const uint64_t token = fast_token_.load(std::memory_order_acquire);
   if (token != 0 && (token >> 2) == CurrentForkGeneration() + 1) {
     const uint64_t mode = token & 3;
-    if (mode == kFastInotify && !events_pending_.load(std::memory_order_acquire)) {
+    // The monitor thread's flag is trusted only within kSyncIntervalNs of
+    // the last synchronous read of the queue: a request that starts that
+    // long after a save has completed sees it, even if the thread has not
+    // been scheduled yet. Above ~500 requests/s a process pays one read per
+    // interval; below, one read per request (~1 us) is nothing.
+    if (mode == kFastInotify && !events_pending_.load(std::memory_order_acquire) &&
+        clock_.NowNs() - last_sync_ns_.load(std::memory_order_acquire) < kSyncIntervalNs) {
       return has_stale_.load(std::memory_order_acquire);
     }
     if (mode == kFastPolling && clock_.NowNs() < next_poll_ns_.load(std::memory_order_acquire)) {
       return has_stale_.load(std::memory_order_acquire);
     }
   }
-  return CheckLocked(/*synchronous=*/false);
+  return CheckLocked(/*synchronous=*/token != 0 && (token & 3) == kFastInotify);
 }
 
 bool ChangeDetector::CheckNow() { return CheckLocked(/*synchronous=*/true); }
@@ -392,12 +399,16 @@ void ChangeDetector::OnEntryLocked(const std::string& directory, const std::stri
 
 void ChangeDetector::CheckInotifyLocked(bool synchronous) {
   if (monitor_ != nullptr) {
-    if (!synchronous && !events_pending_.load(std::memory_order_acquire)) return;
-    // Cleared before reading the descriptor dry, re-armed after: an event
-    // arriving in between is either read now or raises the flag again.
-    events_pending_.store(false, std::memory_order_release);
+    const bool pending = events_pending_.load(std::memory_order_acquire);
+    if (!synchronous && !pending) return;
+    // A raised flag is cleared before reading the descriptor dry and the
+    // thread re-armed after: an event arriving in between is either read
+    // now or raises the flag again. Without the flag raised, the thread is
+    // still armed and is left alone.
+    if (pending) events_pending_.store(false, std::memory_order_release);
+    last_sync_ns_.store(clock_.NowNs(), std::memory_order_release);
     const bool any = watcher_->Drain(on_entry_, on_overflow_);
-    monitor_->Rearm();
+    if (pending) monitor_->Rearm();
     if (!any) return;
   } else if (!watcher_->Drain(on_entry_, on_overflow_)) {
     return;  // the cheap, common case

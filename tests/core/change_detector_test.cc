@@ -595,6 +595,18 @@ TEST_F(RealInotifyTest, MonitorThreadRaisesTheFastPathFlag) {
   EXPECT_TRUE(stale);
 }
 
+TEST_F(RealInotifyTest, SaveIsSeenByTheNextCheckAfterAQuietPeriod) {
+  // 2 ms after the last read of the queue, Check() reads it itself: the
+  // save is seen at once, whether or not the monitor thread has woken.
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_FALSE(detector_->Check());
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    ASSERT_TRUE(testing::WriteFile(Module(), round % 2 ? "x = 1\n" : "x = 2\n"));
+    ASSERT_TRUE(detector_->Check()) << "round " << round;
+    detector_->Track(Module());
+  }
+}
+
 TEST_F(RealInotifyTest, InPlaceWrite) {
   ASSERT_TRUE(testing::WriteFile(Module(), "x = 2\n"));  // same size
   EXPECT_TRUE(detector_->CheckNow());

@@ -59,9 +59,10 @@ struct DetectorOptions {
 // When nothing happened, Check() takes no lock and makes no syscall: with
 // inotify a per-process monitor thread (started with the watching, signals
 // blocked, never running Python) raises an atomic flag when events arrive;
-// with polling, one clock read says whether the interval has passed. A
-// save becomes visible to Check() once that thread has woken (microseconds),
-// not synchronously with the writer's write().
+// with polling, one clock read says whether the interval has passed. The
+// flag is trusted for 2 ms after a caller last read the queue itself, so a
+// request that starts 2 ms or more after a save completed always sees it
+// (sooner, once the thread has woken: microseconds).
 class ChangeDetector {
  public:
   using WatcherFactory = std::function<Status(std::unique_ptr<DirectoryWatcher>*)>;
@@ -166,6 +167,7 @@ class ChangeDetector {
   std::atomic<bool> has_stale_{false};
   std::atomic<bool> events_pending_{false};  // set by monitor_'s thread
   std::atomic<int64_t> next_poll_ns_{0};
+  std::atomic<int64_t> last_sync_ns_{0};  // last read of the queue by a caller
   // Declared after watcher_: destroyed first, before the fd it polls closes.
   std::unique_ptr<internal::EventMonitor> monitor_;
 };
