@@ -1,0 +1,102 @@
+#include "app_wrapper.h"
+
+#include "python_interpreter.h"
+#include "uwsgi_api.h"
+
+namespace pyfresh_uwsgi {
+namespace {
+
+constexpr char kHostModule[] = "pyfresh.uwsgi_host";
+
+// A new reference to [(name, value, display), ...] or null with an error set.
+PyObject* PairsToPython(const std::vector<EnginePair>& pairs) {
+  PyObject* list = PyList_New(0);
+  if (list == nullptr) return nullptr;
+  for (const auto& [name, value, display] : pairs) {
+    PyObject* item = Py_BuildValue("(s#s#s#)", name.data(), static_cast<Py_ssize_t>(name.size()), value.data(),
+                                   static_cast<Py_ssize_t>(value.size()), display.data(),
+                                   static_cast<Py_ssize_t>(display.size()));
+    if (item == nullptr || PyList_Append(list, item) != 0) {
+      Py_XDECREF(item);
+      Py_DECREF(list);
+      return nullptr;
+    }
+    Py_DECREF(item);
+  }
+  return list;
+}
+
+// A new reference to the Reloader, or null with an error set.
+PyObject* BuildReloader(struct uwsgi_app* app, int app_id, const std::vector<EnginePair>& pairs,
+                        int64_t load_started_ns) {
+  PyObject* host = PyImport_ImportModule(kHostModule);
+  if (host == nullptr) return nullptr;
+  PyObject* py_pairs = PairsToPython(pairs);
+  PyObject* mountpoint =
+      PyUnicode_DecodeUTF8(app->mountpoint, app->mountpoint_len, "surrogateescape");
+  PyObject* load_started = load_started_ns >= 0 ? PyLong_FromLongLong(load_started_ns) : Py_NewRef(Py_None);
+  PyObject* reloader = nullptr;
+  if (py_pairs != nullptr && mountpoint != nullptr && load_started != nullptr) {
+    reloader = PyObject_CallMethod(host, "wrap", "OOOiO", py_pairs, static_cast<PyObject*>(app->callable),
+                                   mountpoint, app_id, load_started);
+  }
+  Py_XDECREF(load_started);
+  Py_XDECREF(mountpoint);
+  Py_XDECREF(py_pairs);
+  Py_DECREF(host);
+  return reloader;
+}
+
+}  // namespace
+
+pyfresh::Status WrapApp(int app_id, const std::string& spec, const std::vector<EnginePair>& pairs,
+                        int64_t load_started_ns) {
+  struct uwsgi_app* app = &uwsgi_apps[app_id];
+  std::vector<EnginePair> app_pairs = pairs;
+  app_pairs.emplace_back("app", spec, UwsgiOptionName("app"));
+
+  InterpreterScope scope(static_cast<PyThreadState*>(app->interpreter));
+  PyObject* reloader = BuildReloader(app, app_id, app_pairs, load_started_ns);
+  if (reloader == nullptr) {
+    const std::string error = ConsumePythonError();
+    return pyfresh::Status::Error("cannot put pyfresh in front of app " + std::to_string(app_id) +
+                                  " (mountpoint=" + QuoteForLog(std::string(app->mountpoint, app->mountpoint_len)) +
+                                  ", " + spec + "): " + error);
+  }
+  PyObject* loaded = static_cast<PyObject*>(app->callable);
+  app->callable = reloader;  // the app's reference
+  if (uwsgi.mywid == 0) {
+    // Before fork the python plugin copied the app to every worker's slot
+    // (uwsgi_emulate_cow_for_apps); they must serve the Reloader too.
+    for (int worker = 1; worker <= uwsgi.numproc; ++worker) {
+      uwsgi.workers[worker].apps[app_id].callable = reloader;
+    }
+  }
+  Py_DECREF(loaded);  // the Reloader holds it now
+  return pyfresh::Status::Ok();
+}
+
+bool PythonModuleFindable(const char* module, std::string* detail) {
+  InterpreterScope scope(up.main_thread);
+  bool found = false;
+  PyObject* util = PyImport_ImportModule("importlib.util");
+  PyObject* spec = util != nullptr ? PyObject_CallMethod(util, "find_spec", "s", module) : nullptr;
+  if (spec == nullptr) {
+    *detail = ConsumePythonError();
+  } else {
+    found = spec != Py_None;
+    if (!found) {
+      PyObject* path = PySys_GetObject("path");  // borrowed
+      PyObject* text = path != nullptr ? PyObject_Repr(path) : nullptr;
+      const char* utf8 = text != nullptr ? PyUnicode_AsUTF8(text) : nullptr;
+      *detail = std::string("sys.path = ") + (utf8 != nullptr ? utf8 : "?");
+      Py_XDECREF(text);
+      PyErr_Clear();
+    }
+  }
+  Py_XDECREF(spec);
+  Py_XDECREF(util);
+  return found;
+}
+
+}  // namespace pyfresh_uwsgi
