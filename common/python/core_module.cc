@@ -58,11 +58,19 @@ bool ToUtf8(PyObject* object, std::string* out, const char* what) {
     PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", what, Py_TYPE(object)->tp_name);
     return false;
   }
-  Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(object, &size);
-  if (data == nullptr) return false;
-  out->assign(data, static_cast<size_t>(size));
+  // surrogateescape: a path that os.fsdecode() (or ToPyList) made from
+  // non-UTF-8 bytes, or from any non-ASCII bytes when the filesystem
+  // encoding is ASCII (mod_wsgi under Debian's LANG=C), gets its bytes back.
+  PyObject* bytes = PyUnicode_AsEncodedString(object, "utf-8", "surrogateescape");
+  if (bytes == nullptr) return false;
+  out->assign(PyBytes_AS_STRING(bytes), static_cast<size_t>(PyBytes_GET_SIZE(bytes)));
+  Py_DECREF(bytes);
   return true;
+}
+
+// Text the core kept verbatim (paths, app specs), as os functions spell it.
+PyObject* FromPathBytes(const std::string& value) {
+  return PyUnicode_DecodeFSDefaultAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
 }
 
 // Accepts a str (one path/name) or any iterable of str.
@@ -93,7 +101,7 @@ PyObject* ToPyList(const std::vector<std::string>& values) {
   PyObject* list = PyList_New(static_cast<Py_ssize_t>(values.size()));
   if (list == nullptr) return nullptr;
   for (size_t i = 0; i < values.size(); ++i) {
-    PyObject* item = PyUnicode_DecodeFSDefaultAndSize(values[i].data(), static_cast<Py_ssize_t>(values[i].size()));
+    PyObject* item = FromPathBytes(values[i]);
     if (item == nullptr) {
       Py_DECREF(list);
       return nullptr;
@@ -121,7 +129,7 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   };
   bool ok = true;
   if (ok && config.enabled) ok = put("enabled", PyBool_FromLong(*config.enabled));
-  if (ok && config.app) ok = put("app", PyUnicode_FromStringAndSize(config.app->data(), config.app->size()));
+  if (ok && config.app) ok = put("app", FromPathBytes(*config.app));
   if (ok && config.packages) ok = put("packages", ToPyList(*config.packages));
   if (ok && config.exclude) ok = put("exclude", ToPyList(*config.exclude));
   if (ok && config.debug) ok = put("debug", PyBool_FromLong(*config.debug));
@@ -195,7 +203,7 @@ PyObject* SerializeConfigPairs(PyObject* module, PyObject* pairs) {
     pyfresh::Config config;
     if (!ApplyPairs(module, pairs, &config)) return nullptr;
     std::string text = pyfresh::SerializeConfig(config);
-    return PyUnicode_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()));
+    return PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "surrogateescape");
   } catch (...) {
     return SetErrorFromCurrentException();
   }
@@ -221,8 +229,8 @@ PyObject* ParseAppSpecPy(PyObject* module, PyObject* text_object) {
     pyfresh::AppSpec spec;
     pyfresh::Status status = pyfresh::ParseAppSpec(text, &spec);
     if (!status.ok()) return RaiseConfigError(module, status);
-    return Py_BuildValue("(ss#s#)", spec.kind == pyfresh::AppSpec::Kind::kFile ? "file" : "module",
-                         spec.target.data(), static_cast<Py_ssize_t>(spec.target.size()), spec.callable.data(),
+    return Py_BuildValue("(sNs#)", spec.kind == pyfresh::AppSpec::Kind::kFile ? "file" : "module",
+                         FromPathBytes(spec.target), spec.callable.data(),
                          static_cast<Py_ssize_t>(spec.callable.size()));
   } catch (...) {
     return SetErrorFromCurrentException();

@@ -49,6 +49,7 @@ Status ParseFileSpec(std::string_view text, AppSpec* out) {
     // Otherwise the ':' belongs to the path ("/srv/a:b/app.wsgi").
   }
   if (target.empty()) return Invalid(text, "empty file path");
+  if (target.size() > internal::kMaxPathBytes) return Invalid(text, "file path longer than 4095 bytes (PATH_MAX)");
   if (target.back() == '/') return Invalid(text, "names a directory, not a file");
   out->kind = AppSpec::Kind::kFile;
   out->target = std::string(target);

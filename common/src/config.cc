@@ -261,6 +261,9 @@ void AppendPathPairs(const char* name, const std::optional<std::vector<std::stri
 
 Status ValidatePathValue(std::string_view path) {
   if (path.empty()) return Status::Error("empty path (expected a file, a directory or a glob pattern)");
+  if (path.size() > internal::kMaxPathBytes) {
+    return Status::Error("path " + internal::Quote(path) + " is longer than 4095 bytes (PATH_MAX)");
+  }
   for (char c : path) {
     if (internal::IsControlByte(static_cast<unsigned char>(c))) {
       return Status::Error("path " + internal::Quote(path) + " contains a control character");

@@ -29,6 +29,9 @@ bool IsIdentifierStart(char c) {
 
 bool IsIdentifierChar(char c) { return IsIdentifierStart(c) || (c >= '0' && c <= '9'); }
 
+// The longest name a module file or package directory can have (NAME_MAX).
+constexpr size_t kMaxComponentBytes = 255;
+
 std::string ComponentProblem(std::string_view component) {
   if (component.front() >= '0' && component.front() <= '9') {
     return Quote(component) + " starts with a digit";
@@ -39,6 +42,10 @@ std::string ComponentProblem(std::string_view component) {
     }
   }
   if (IsKeyword(component)) return Quote(component) + " is a Python keyword";
+  if (component.size() > kMaxComponentBytes) {
+    return "a component of " + std::to_string(component.size()) +
+           " bytes is longer than 255 (no file or directory name can be)";
+  }
   return {};
 }
 
@@ -53,6 +60,9 @@ std::string DottedIdentifierProblem(std::string_view name) {
     const auto u = static_cast<unsigned char>(c);
     if (IsControlByte(u)) return "contains a control character";
     if (u >= 0x80) return "contains non-ASCII bytes (only ASCII letters, digits, '_' and '.' are allowed)";
+  }
+  if (name.size() > kMaxPathBytes) {
+    return "is " + std::to_string(name.size()) + " bytes long (a module's path cannot exceed 4095 bytes)";
   }
   if (name.front() == '.') return "starts with '.'";
   if (name.back() == '.') return "ends with '.'";

@@ -12,6 +12,9 @@ namespace internal {
 // Longest part of a value quoted in a message; the rest becomes "...".
 constexpr size_t kMaxQuotedBytes = 200;
 
+// The longest path the kernel accepts (PATH_MAX, 4096, counts the NUL).
+constexpr size_t kMaxPathBytes = 4095;
+
 inline bool IsControlByte(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 // `value` in single quotes, safe for a one-line log message: control bytes

@@ -197,6 +197,30 @@ TEST(ConfigSet, LongValuesAreTruncatedInMessages) {
   EXPECT_TRUE(Contains(status.message(), "...'")) << status.message();
 }
 
+// Huge values are refused with a short message: no package directory or
+// module file name is longer than 255 bytes, no path longer than PATH_MAX.
+TEST(ConfigSet, HugeValuesAreRefused) {
+  const std::string huge(100000, 'a');
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"packages", huge}, {"exclude", huge}, {"app", huge}, {"app", "/srv/" + huge},
+      {"app", "mod:" + huge}, {"watch", huge}, {"restart-on", "/" + huge}};
+  for (const auto& [name, value] : cases) {
+    Config config;
+    Status status = config.Set(name, value);
+    ASSERT_FALSE(status.ok()) << name;
+    EXPECT_LT(status.message().size(), 600u) << status.message();
+    EXPECT_EQ(status.message().rfind(name + ": ", 0), 0u) << status.message();
+  }
+  Config config;
+  EXPECT_TRUE(config.Set("packages", std::string(255, 'a')).ok());
+  EXPECT_FALSE(config.Set("packages", std::string(256, 'a')).ok());
+  std::string dotted;
+  while (dotted.size() < 5000) dotted += "abc.";
+  EXPECT_FALSE(config.Set("packages", dotted + "abc").ok());
+  EXPECT_TRUE(config.Set("watch", std::string(4095, 'a')).ok());
+  EXPECT_FALSE(config.Set("watch", std::string(4096, 'a')).ok());
+}
+
 TEST(ConfigSet, FailedListAppendKeepsEarlierValues) {
   Config config = Make({{"packages", "a b"}});
   EXPECT_FALSE(config.Set("packages", "c bad-name d").ok());

@@ -82,7 +82,7 @@ def _app_for(text, environ):
 def _build(text):
     """(wsgi callable, whether to keep it for this config text)."""
     try:
-        options = parse_serialized_config(text)
+        options = parse_serialized_config(_config_bytes_as_text(text))
     except ConfigError as error:
         # Cannot happen with a matching mod_pyfresh: it validated the same
         # text at startup. Say so rather than guess.
@@ -105,6 +105,17 @@ def _build(text):
                         **keywords), True
     except ConfigError as error:
         return _ConfigErrorApp("config-invalid", "pyfresh: %s" % error), True
+
+
+def _config_bytes_as_text(text):
+    """mod_wsgi hands environ values over as latin-1 text (PEP 3333): one
+    character per byte of httpd.conf. The config's bytes are UTF-8 (or any
+    bytes, for paths): decode them as such, non-UTF-8 bytes as surrogates,
+    which the core turns back into the same bytes."""
+    try:
+        return text.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # not latin-1 text: already decoded
+        return text
 
 
 def _load_untouched(spec_text, debug):

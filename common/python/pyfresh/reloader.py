@@ -19,6 +19,10 @@ from .watch import PathSet, app_directory
 # responses included) before it goes ahead anyway.
 DEFAULT_DRAIN_TIMEOUT = 10.0
 
+# Reloads in a row when files kept changing while the app was imported
+# (see _on_stale); then the next request takes over.
+MAX_CONSISTENCY_RELOADS = 5
+
 # A changed file with one of these endings cannot be reloaded in-process.
 _EXTENSION_SUFFIXES = tuple(sorted(set(importlib.machinery.EXTENSION_SUFFIXES) | {".so", ".pyd"}))
 
@@ -221,6 +225,20 @@ class Reloader(_core.Gate):
                 if not stale:
                     return
             self._reload(stale)
+            # A save that landed while the app was being imported (an IDE's
+            # "save all", a git checkout: several files in a row) can leave
+            # this generation with one file as it was before the save and
+            # another as it is after it: code that was never on disk together.
+            # The files were stat'ed before they were read, so a synchronous
+            # check now sees it; import again before any request (the waiting
+            # ones included) is served by that generation.
+            for _ in range(MAX_CONSISTENCY_RELOADS):
+                if not self.detector.check():
+                    break
+                stale = self._relevant(self.detector.stale_paths())
+                if not stale or any(self._needs_restart(p) for p in stale):
+                    break  # a restart is the next request's business
+                self._reload(stale)
         finally:
             self.end_reload()
 
