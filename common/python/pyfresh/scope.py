@@ -12,8 +12,10 @@ import site
 import sys
 import sysconfig
 
-# Never inferred: pyfresh itself and the modules hosts run scripts as.
-_NEVER = ("pyfresh", "__main__", "__mp_main__")
+# Never inferred: pyfresh itself, the modules hosts run scripts as, and the
+# interpreter's startup hooks (Debian's sitecustomize.py is a symlink into
+# /etc/python3.X, outside the standard library's directory).
+_NEVER = ("pyfresh", "__main__", "__mp_main__", "sitecustomize", "usercustomize")
 _NEVER_PREFIXES = ("_mod_wsgi_",)
 
 _system_dirs = None
