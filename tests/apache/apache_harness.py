@@ -25,6 +25,7 @@ RUN_USER = "www-data"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
 REQUEST_TIMEOUT = 20.0
+SAVE_TIMEOUT = 10.0
 
 
 def build_dir():
@@ -362,6 +363,25 @@ class Httpd:
             return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
         finally:
             connection.close()
+
+    def get_after_save(self, host, ready, path="/", timeout=SAVE_TIMEOUT):
+        """The first response for which `ready(response)` is true, asking
+        again for at most `timeout` seconds; else the last one (for the
+        caller's assertion to show).
+
+        pyfresh's per-request check has no syscall: it learns of a save from
+        a monitor thread in the serving process that wakes on the inotify
+        event. A request sent right after a save can reach the app before
+        that thread has run (microseconds when idle, milliseconds under CPU
+        contention) and is then served by the old code; the next one sees
+        the save. Tests about what a save does wait for it this way instead
+        of assuming that the very next request sees it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.get(host, path)
+            if ready(response) or time.monotonic() >= deadline:
+                return response
+            time.sleep(0.01)
 
     def log(self):
         return self._read(self.error_log_path)

@@ -95,6 +95,10 @@ def test_example_serves_and_reloads(workspace, name, mpm):
         shop = get_json(server, "shop.localhost") if name == "httpd-daemon.conf" else None
 
         harness.write_file(workspace.path("apps", "mysite", "blog", "views.py"), "MESSAGE = 'blog v2'\n")
+        # The first request may precede the monitor thread noticing the save
+        # (see Httpd.get_after_save).
+        server.get_after_save("mysite.localhost",
+                              lambda r: r.status != 200 or json.loads(r.body)["blog"] != first["blog"])
         second = get_json(server, "mysite.localhost")
         assert second["blog"] == "blog v2" and second["wsgi"] != first["wsgi"]
         assert second["settings"] == first["settings"], "PyFreshExclude mysite.settings"

@@ -112,6 +112,18 @@ def get_ok(server, host, path="/"):
     return response.json() if path != "/config" else response.body
 
 
+def get_message_after_save(server, host, message):
+    """The app's JSON once it serves `message` (see Httpd.get_after_save)."""
+    response = server.get_after_save(host, lambda r: r.status == 200 and r.json()["message"] == message)
+    assert response.status == 200, (host, response, server.log()[-3000:])
+    return response.json()
+
+
+def get_error_after_save(server, host):
+    """The engine's error response once a broken save is seen."""
+    return server.get_after_save(host, lambda r: r.status != 200)
+
+
 def test_each_host_runs_in_its_own_daemon_process_with_threads(server):
     a = get_ok(server, "a.test")
     b = get_ok(server, "b.test")
@@ -151,7 +163,7 @@ def test_an_edit_reloads_only_the_host_whose_packages_it_touches(server, workspa
     b1 = get_ok(server, "b.test")
 
     harness.write_views(workspace, "appa", "appa v2")
-    a2 = get_ok(server, "a.test")
+    a2 = get_message_after_save(server, "a.test", "appa v2")
     b2 = get_ok(server, "b.test")
     assert a2["message"] == "appa v2"
     assert a2["views"] != a1["views"] and a2["wsgi"] != a1["wsgi"]
@@ -160,7 +172,7 @@ def test_an_edit_reloads_only_the_host_whose_packages_it_touches(server, workspa
 
     # And the other way round, with B's forced stat polling (interval 0).
     harness.write_views(workspace, "appb", "appb v2")
-    b3 = get_ok(server, "b.test")
+    b3 = get_message_after_save(server, "b.test", "appb v2")
     a3 = get_ok(server, "a.test")
     assert b3["message"] == "appb v2" and b3["views"] != b1["views"]
     assert a3 == a2
@@ -191,7 +203,7 @@ def test_threads_keep_being_served_while_the_host_reloads(server, workspace):
     assert {status for status, _ in results} == {200}
     messages = {message for _, message in results}
     assert messages <= {before} | {"appa concurrent %d" % i for i in range(3)}
-    assert get_ok(server, "a.test")["message"] == "appa concurrent 2"
+    assert get_message_after_save(server, "a.test", "appa concurrent 2")["message"] == "appa concurrent 2"
 
 
 def test_broken_code_answers_the_engine_error_then_a_save_recovers(server, workspace):
@@ -199,26 +211,26 @@ def test_broken_code_answers_the_engine_error_then_a_save_recovers(server, works
     path = harness.views_path(workspace, "appa")
     harness.write_file(path, "MESSAGE = 'unterminated\n")
 
-    for _ in range(2):  # the error is remembered until the next save
-        response = server.get("a.test")
+    for attempt in range(2):  # the error is remembered until the next save
+        response = get_error_after_save(server, "a.test") if attempt == 0 else server.get("a.test")
         assert response.status == 500, response
         assert response.headers.get("x-pyfresh-error") == "load-failed"
         assert "SyntaxError" in response.body and "views.py" in response.body  # PyFreshDebug On
         assert get_ok(server, "b.test") == b_before, "the other host keeps serving"
 
     harness.write_views(workspace, "appa", "appa fixed")
-    assert get_ok(server, "a.test")["message"] == "appa fixed"
+    assert get_message_after_save(server, "a.test", "appa fixed")["message"] == "appa fixed"
     assert "SyntaxError" in server.log()
 
 
 def test_without_debug_the_error_response_shows_no_traceback(server, workspace):
     harness.write_file(harness.views_path(workspace, "appb"), "MESSAGE = undefined_name\n")
-    response = server.get("b.test")
+    response = get_error_after_save(server, "b.test")
     assert response.status == 500
     assert "NameError" not in response.body and "views.py" not in response.body  # PyFreshDebug Off
     assert "NameError" in server.log()
     harness.write_views(workspace, "appb", "appb fixed")
-    assert get_ok(server, "b.test")["message"] == "appb fixed"
+    assert get_message_after_save(server, "b.test", "appb fixed")["message"] == "appb fixed"
 
 
 def test_an_app_that_fails_at_startup_is_served_once_fixed(server, workspace):
@@ -226,7 +238,7 @@ def test_an_app_that_fails_at_startup_is_served_once_fixed(server, workspace):
     assert response.status == 500 and response.headers.get("x-pyfresh-error") == "load-failed"
     assert "not yet" in response.body
     harness.write_views(workspace, "appbroken", "appbroken fixed")
-    assert get_ok(server, "broken.test")["message"] == "appbroken fixed"
+    assert get_message_after_save(server, "broken.test", "appbroken fixed")["message"] == "appbroken fixed"
 
 
 def test_pyfresh_off_runs_the_app_untouched(server, workspace):
@@ -241,7 +253,7 @@ def test_the_django_style_spec_from_the_docs_names_a_module(server, workspace):
     mysite/wsgi.py, not a file called "mysite.wsgi"."""
     first = get_ok(server, "mysite.test")
     harness.write_views(workspace, "mysite", "mysite v2")
-    second = get_ok(server, "mysite.test")
+    second = get_message_after_save(server, "mysite.test", "mysite v2")
     assert second["message"] == "mysite v2" and second["settings"] == first["settings"]
 
 

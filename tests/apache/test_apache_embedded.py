@@ -67,6 +67,13 @@ def get_ok(server, host, path="/"):
     return response.json()
 
 
+def get_message_after_save(server, host, message):
+    """The app's JSON once it serves `message` (see Httpd.get_after_save)."""
+    response = server.get_after_save(host, lambda r: r.status == 200 and r.json()["message"] == message)
+    assert response.status == 200, (host, response, server.log()[-3000:])
+    return response.json()
+
+
 def test_both_hosts_run_embedded_in_one_threaded_child(server):
     a = get_ok(server, "ea.test")
     b = get_ok(server, "eb.test")
@@ -79,12 +86,12 @@ def test_both_hosts_run_embedded_in_one_threaded_child(server):
 def test_an_edit_reloads_only_the_host_whose_packages_it_touches(server, workspace):
     a1, b1 = get_ok(server, "ea.test"), get_ok(server, "eb.test")
     harness.write_views(workspace, "appea", "appea v2")
-    a2, b2 = get_ok(server, "ea.test"), get_ok(server, "eb.test")
+    a2, b2 = get_message_after_save(server, "ea.test", "appea v2"), get_ok(server, "eb.test")
     assert a2["message"] == "appea v2" and a2["views"] != a1["views"] and a2["wsgi"] != a1["wsgi"]
     assert b2 == b1, "host B's modules keep their identity in the shared interpreter"
 
     harness.write_views(workspace, "appeb", "appeb v2")
-    b3, a3 = get_ok(server, "eb.test"), get_ok(server, "ea.test")
+    b3, a3 = get_message_after_save(server, "eb.test", "appeb v2"), get_ok(server, "ea.test")
     assert b3["message"] == "appeb v2" and b3["views"] != b1["views"]
     assert a3 == a2
 
@@ -113,18 +120,18 @@ def test_threads_keep_being_served_while_the_host_reloads(server, workspace):
     assert not any(thread.is_alive() for thread in threads)
     assert not errors and set(statuses) == {200}
     assert messages <= {before} | {"appea concurrent %d" % i for i in range(3)}
-    assert get_ok(server, "ea.test")["message"] == "appea concurrent 2"
+    assert get_message_after_save(server, "ea.test", "appea concurrent 2")["message"] == "appea concurrent 2"
 
 
 def test_broken_code_answers_the_engine_error_then_a_save_recovers(server, workspace):
     b_before = get_ok(server, "eb.test")
     harness.write_file(harness.views_path(workspace, "appea"), "def broken(:\n")
-    response = server.get("ea.test")
+    response = server.get_after_save("ea.test", lambda r: r.status != 200)
     assert response.status == 500 and response.headers.get("x-pyfresh-error") == "load-failed"
     assert "SyntaxError" in response.body
     assert get_ok(server, "eb.test") == b_before, "the other host keeps serving"
     harness.write_views(workspace, "appea", "appea fixed")
-    assert get_ok(server, "ea.test")["message"] == "appea fixed"
+    assert get_message_after_save(server, "ea.test", "appea fixed")["message"] == "appea fixed"
 
 
 def test_pyfresh_config_is_set_only_by_mod_pyfresh(server):

@@ -42,6 +42,16 @@ def save(directory, message, broken=False):
 
 
 def call(environ, app=mod_wsgi_entry.application):
+    """Calls the entry point as mod_wsgi does: (status, headers, body text).
+
+    A Reloader's per-request check learns of a save from its detector's
+    monitor thread, microseconds after the write; a call from the very
+    thread that saved can come first and get the old code. Settle that race
+    with the synchronous check (as tests/python's conftest.call does), so
+    each test says what happens on the next request after a save."""
+    reloader = mod_wsgi_entry._apps.get(environ.get(mod_wsgi_entry.ENVIRON_KEY))
+    if isinstance(reloader, pyfresh.Reloader) and reloader.enabled:
+        reloader.detector.check()
     captured = {}
 
     def start_response(status, headers, exc_info=None):

@@ -70,6 +70,10 @@ def test_default_application_group_serves_and_reloads(server, workspace, host, n
         return
     assert first["application_group"] not in ("", None), "a sub-interpreter, not %{GLOBAL}"
     harness.write_views(workspace, name, "%s v2" % name)
+    # The first request after the save may precede the serving process's
+    # monitor thread noticing it (see Httpd.get_after_save).
+    server.get_after_save(host, lambda r: r.status != 200 or r.json()["message"] != first["message"],
+                          timeout=REQUEST_TIMEOUT)
     second = works_or_names_the_fix(server, host)
     assert second["message"] == "%s v2" % name and second["views"] != first["views"]
     assert second["pid"] == first["pid"]
