@@ -1,0 +1,6 @@
+"""The reliability suite (label "reliability"); see docs/reliability.md."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
