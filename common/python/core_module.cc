@@ -477,33 +477,36 @@ bool DetectorReady(DetectorObject* self) {
   return false;
 }
 
+// A path, or an iterable of paths (str or bytes), as the filesystem's bytes.
+bool ToPathList(PyObject* object, std::vector<std::string>* out) {
+  auto append = [out](PyObject* item) {
+    PyObject* encoded = nullptr;
+    if (!PyUnicode_FSConverter(item, &encoded)) return false;
+    out->emplace_back(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
+    Py_DECREF(encoded);
+    return true;
+  };
+  if (PyUnicode_Check(object) || PyBytes_Check(object)) return append(object);
+  PyObject* iterator = PyObject_GetIter(object);
+  if (iterator == nullptr) return false;
+  while (PyObject* item = PyIter_Next(iterator)) {
+    bool ok = append(item);
+    Py_DECREF(item);
+    if (!ok) {
+      Py_DECREF(iterator);
+      return false;
+    }
+  }
+  Py_DECREF(iterator);
+  return !PyErr_Occurred();
+}
+
 PyObject* DetectorTrack(PyObject* self_object, PyObject* paths_object) {
   auto* self = reinterpret_cast<DetectorObject*>(self_object);
   if (!DetectorReady(self)) return nullptr;
   try {
     std::vector<std::string> paths;
-    if (PyUnicode_Check(paths_object) || PyBytes_Check(paths_object)) {
-      PyObject* encoded = nullptr;
-      if (!PyUnicode_FSConverter(paths_object, &encoded)) return nullptr;
-      paths.emplace_back(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
-      Py_DECREF(encoded);
-    } else {
-      PyObject* iterator = PyObject_GetIter(paths_object);
-      if (iterator == nullptr) return nullptr;
-      while (PyObject* item = PyIter_Next(iterator)) {
-        PyObject* encoded = nullptr;
-        int ok = PyUnicode_FSConverter(item, &encoded);
-        Py_DECREF(item);
-        if (!ok) {
-          Py_DECREF(iterator);
-          return nullptr;
-        }
-        paths.emplace_back(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
-        Py_DECREF(encoded);
-      }
-      Py_DECREF(iterator);
-      if (PyErr_Occurred()) return nullptr;
-    }
+    if (!ToPathList(paths_object, &paths)) return nullptr;
     self->detector->Track(paths);
   } catch (...) {
     return SetErrorFromCurrentException();
@@ -516,23 +519,9 @@ PyObject* DetectorRetainOnly(PyObject* self_object, PyObject* paths_object) {
   auto* self = reinterpret_cast<DetectorObject*>(self_object);
   if (!DetectorReady(self)) return nullptr;
   try {
-    std::unordered_set<std::string> keep;
-    PyObject* iterator = PyObject_GetIter(paths_object);
-    if (iterator == nullptr) return nullptr;
-    while (PyObject* item = PyIter_Next(iterator)) {
-      PyObject* encoded = nullptr;
-      int ok = PyUnicode_FSConverter(item, &encoded);
-      Py_DECREF(item);
-      if (!ok) {
-        Py_DECREF(iterator);
-        return nullptr;
-      }
-      keep.emplace(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
-      Py_DECREF(encoded);
-    }
-    Py_DECREF(iterator);
-    if (PyErr_Occurred()) return nullptr;
-    self->detector->RetainOnly(keep);
+    std::vector<std::string> paths;
+    if (!ToPathList(paths_object, &paths)) return nullptr;
+    self->detector->RetainOnly(std::unordered_set<std::string>(paths.begin(), paths.end()));
   } catch (...) {
     return SetErrorFromCurrentException();
   }
