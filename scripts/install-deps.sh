@@ -10,7 +10,7 @@ packages=(
   uwsgi-core uwsgi-plugin-python3 uwsgi-dev uwsgi-src
   apache2 apache2-dev libapache2-mod-wsgi-py3
   clang libclang-rt-14-dev
-  wrk curl procps
+  wrk curl procps gnuplot-nox
 )
 
 missing=()
