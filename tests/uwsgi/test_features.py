@@ -1,0 +1,70 @@
+"""Issue 7's engine features through the uWSGI plugin: zero-config scope,
+reload hooks with currently_reloading(), and statistics (never over HTTP)."""
+
+from uwsgi_harness import App, write_file
+
+
+def test_zero_config_infers_the_apps_packages(uwsgi, app_root):
+    app = App(app_root)
+    blog = app_root / "blog"
+    blog.mkdir()
+    (blog / "__init__.py").write_text("")
+    write_file(blog / "text.py", "TEXT = 'blog-1'\n", settle=False)
+    write_file(app.views, "from blog.text import TEXT\n\ndef version():\n    return TEXT\n")
+    uwsgi.start([("master", "true"), ("processes", "1"), ("module", app.spec)], pythonpath=[app_root])
+    assert uwsgi.get_json()["version"] == "blog-1"
+    inferred = uwsgi.log_lines("inferred packages:")
+    assert inferred and "blog" in inferred[0] and "shop" in inferred[0], uwsgi.log()
+    write_file(blog / "text.py", "TEXT = 'blog-2'\n")
+    assert uwsgi.get_json()["version"] == "blog-2"
+    uwsgi.assert_healthy()
+
+
+HOOKED_VIEWS = '''
+import os
+import pyfresh
+
+GENERATION = "{generation}"
+RELOADING_AT_IMPORT = pyfresh.currently_reloading()
+
+@pyfresh.after_reload
+def _note_reload():
+    with open({log!r}, "a") as log:
+        log.write("after %s\\n" % GENERATION)
+
+def version():
+    stats = pyfresh.stats()
+    return "%s reloading-at-import=%s reloads=%d" % (GENERATION, RELOADING_AT_IMPORT, stats["reloads"])
+'''
+
+
+def test_hooks_currently_reloading_and_stats(uwsgi, app_root):
+    app = App(app_root)
+    hook_log = app_root / "hooks.log"
+    write_file(app.views, HOOKED_VIEWS.format(generation="g1", log=str(hook_log)), settle=False)
+    uwsgi.start([("master", "true"), ("processes", "1"), ("module", app.spec),
+                 ("pyfresh-packages", "shop")], pythonpath=[app_root])
+    assert uwsgi.get_json()["version"] == "g1 reloading-at-import=False reloads=0"
+    assert not hook_log.exists()  # hooks do not run at startup
+    write_file(app.views, HOOKED_VIEWS.format(generation="g2", log=str(hook_log)))
+    assert uwsgi.get_json()["version"] == "g2 reloading-at-import=True reloads=1"
+    # Registered once per generation: the old module's hook was dropped.
+    assert hook_log.read_text().splitlines() == ["after g2"]
+    write_file(app.views, HOOKED_VIEWS.format(generation="g3", log=str(hook_log)))
+    assert uwsgi.get_json()["version"] == "g3 reloading-at-import=True reloads=2"
+    assert hook_log.read_text().splitlines() == ["after g2", "after g3"]
+    uwsgi.assert_healthy()
+
+
+def test_no_url_exposes_stats_or_config(uwsgi, app_root):
+    app = App(app_root)
+    uwsgi.start([("master", "true"), ("processes", "1"), ("module", app.spec),
+                 ("pyfresh-packages", "shop")], pythonpath=[app_root])
+    app.set_version("v2")
+    for path in ("/pyfresh", "/pyfresh/stats", "/__pyfresh__", "/stats", "/?pyfresh=reload", "/config"):
+        response = uwsgi.get(path)
+        assert response.status == 200
+        body = response.json()
+        # Every path is the app's own answer; nothing of pyfresh's.
+        assert body["app"] == "shop" and body["version"] == "v2"
+        assert "reloads" not in response.text and "packages" not in response.text
