@@ -13,9 +13,12 @@ PyObject* PairsToPython(const std::vector<EnginePair>& pairs) {
   PyObject* list = PyList_New(0);
   if (list == nullptr) return nullptr;
   for (const auto& [name, value, display] : pairs) {
-    PyObject* item = Py_BuildValue("(s#s#s#)", name.data(), static_cast<Py_ssize_t>(name.size()), value.data(),
-                                   static_cast<Py_ssize_t>(value.size()), display.data(),
-                                   static_cast<Py_ssize_t>(display.size()));
+    // Values may be paths in any bytes: surrogateescape hands the engine
+    // (and the core behind it) back the very same bytes.
+    PyObject* text = PyUnicode_DecodeUTF8(value.data(), static_cast<Py_ssize_t>(value.size()), "surrogateescape");
+    PyObject* item = text == nullptr ? nullptr
+                                     : Py_BuildValue("(s#Ns#)", name.data(), static_cast<Py_ssize_t>(name.size()),
+                                                     text, display.data(), static_cast<Py_ssize_t>(display.size()));
     if (item == nullptr || PyList_Append(list, item) != 0) {
       Py_XDECREF(item);
       Py_DECREF(list);

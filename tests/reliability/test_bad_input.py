@@ -85,14 +85,9 @@ OPTIONS = {
 # Known product issues, found by this suite (docs/reliability.md): the
 # test runs and must fail until they are fixed (strict xfail).
 KNOWN = {
-    ("uwsgi", "watch", "non-utf8"): "uwsgi_plugin/app_wrapper.cc PairsToPython decodes values with "
-                                    "Py_BuildValue('s#') (strict UTF-8): exit 22 with a UnicodeDecodeError "
-                                    "that does not name the option",
-    ("uwsgi", "restart-on", "non-utf8"): "same as watch",
     ("uwsgi", "app", "huge mountpoint"): "uwsgi_plugin/plugin_options.cc ParseAppOption quotes the mountpoint "
                                          "and the whole value with QuoteForLog, which does not cut long values "
                                          "(the core's Quote does, at 200 bytes): one 200 KB log line",
-    ("uwsgi", "app", "non-utf8 path"): "same as watch (the pyfresh-app spec is passed the same way)",
 }
 
 

@@ -32,7 +32,11 @@ class UwsgiLogHandler(logging.Handler):
 
     def emit(self, record):
         try:
-            self._uwsgi.log(self.format(record))
+            # Paths may carry undecodable bytes (surrogates): escape them
+            # rather than lose the line.
+            line = self.format(record)
+            line = line.encode("utf-8", "backslashreplace").decode("utf-8")
+            self._uwsgi.log(line)
         except Exception:
             self.handleError(record)
 
