@@ -12,7 +12,6 @@ recovers every worker, and no request takes longer than REQUEST_BOUND.
 
 import json
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
