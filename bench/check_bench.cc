@@ -1,5 +1,7 @@
 // The per-request check when nothing changed, at 10 to 10,000 tracked files:
-// inotify (one non-blocking read), stat polling at every request (the
+// inotify (atomic loads of the flag the monitor thread raises, and a clock
+// read: the queue itself is read once the flag is 2 ms old), stat polling
+// at every request (the
 // forced-polling path with interval 0: one stat per file), polling with
 // a 1 s interval (one clock read between full checks), and the naive
 // baseline that is not part of pyfresh: stat() every module file on every

@@ -447,6 +447,25 @@ def result_notes(data):
             "mod_wsgi's daemon-mode restart after touching the script took %s here (median), much less than "
             "the 5.3-5.8 s in the project's field notes, which were taken with another setup; the difference "
             "was not investigated here." % fmt_s(modwsgi["median"]))
+    spans, cpu, control = [], [], ""
+    for key, title in (("uwsgi_hello", "uWSGI hello"), ("uwsgi_flask", "uWSGI Flask"),
+                       ("apache_hello", "Apache hello"), ("apache_flask", "Apache Flask")):
+        summary = data["throughput"].get(key)
+        if not summary or len(summary["pyfresh"]["ratios"]) < 2:
+            continue
+        ratios = summary["pyfresh"]["ratios"]
+        spans.append((title, min(ratios), max(ratios)))
+        cpu.append("%s %.3f" % (title, summary["pyfresh"]["cpu_ratio"] or 0.0))
+        if key == "uwsgi_hello" and summary.get("disabled"):
+            off = summary["disabled"]["ratios"]
+            control = (" (the plugin loaded but switched off, which adds no per-request work at all, spans "
+                       "%.3f-%.3f against the same baseline)" % (min(off), max(off)))
+    if any(high - low > 0.1 for _, low, high in spans):
+        notes.append(
+            "Noise: pyfresh's per-round throughput ratios span %s%s. A single run on this shared VM cannot "
+            "resolve a few per cent, and repeated runs move the medians by as much; the CPU-per-request "
+            "ratios are steadier: %s." % (
+                ", ".join("%s %.3f-%.3f" % span for span in spans), control, ", ".join(cpu)))
     memory = data.get("memory", {}).get("flask", {}).get("pyfresh")
     if memory and memory.get("second_half_kb_per_reload") is not None:
         notes.append(
@@ -545,7 +564,9 @@ def write_markdown(path, data, plots):
     add("")
     add("The C++ core's `ChangeDetector::Check()` at 10 to 10,000 tracked files (directories of 50), "
         "`%s`; median of the repetitions, CPU time (wall time in brackets where it differs by more than 20 %%). "
-        "inotify: a monitor thread raises a flag on events, the request reads it (an atomic load). "
+        "inotify: a monitor thread raises a flag on events; the request reads the flag and the clock, and "
+        "reads the inotify queue itself (one non-blocking `read()`) when the last read is 2 ms old, so in a "
+        "tight loop that syscall is spread over the calls of 2 ms. "
         "Stat polling every request: one `stat()` per tracked file (`pyfresh-poll-interval = 0`). "
         "Polling with a 1 s interval: one clock read until the interval has passed (the full check "
         "then runs inside one request). Naive: the baseline in `bench/check_bench.cc`, not part of "
