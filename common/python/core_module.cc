@@ -304,7 +304,9 @@ bool PolicyReady(PolicyObject* self) {
   return false;
 }
 
-PyObject* PolicyCovers(PyObject* self_object, PyObject* name_object) {
+// Asks the policy one question about a module name given as str.
+PyObject* AskPolicy(PyObject* self_object, PyObject* name_object,
+                    bool (pyfresh::PackagePolicy::*question)(std::string_view) const) {
   auto* self = reinterpret_cast<PolicyObject*>(self_object);
   if (!PolicyReady(self) || !PyUnicode_Check(name_object)) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "module name must be str");
@@ -313,19 +315,15 @@ PyObject* PolicyCovers(PyObject* self_object, PyObject* name_object) {
   Py_ssize_t size = 0;
   const char* data = PyUnicode_AsUTF8AndSize(name_object, &size);
   if (data == nullptr) return nullptr;
-  return PyBool_FromLong(self->policy->Covers(std::string_view(data, static_cast<size_t>(size))));
+  return PyBool_FromLong((self->policy->*question)(std::string_view(data, static_cast<size_t>(size))));
+}
+
+PyObject* PolicyCovers(PyObject* self_object, PyObject* name_object) {
+  return AskPolicy(self_object, name_object, &pyfresh::PackagePolicy::Covers);
 }
 
 PyObject* PolicyIsExcluded(PyObject* self_object, PyObject* name_object) {
-  auto* self = reinterpret_cast<PolicyObject*>(self_object);
-  if (!PolicyReady(self) || !PyUnicode_Check(name_object)) {
-    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "module name must be str");
-    return nullptr;
-  }
-  Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(name_object, &size);
-  if (data == nullptr) return nullptr;
-  return PyBool_FromLong(self->policy->IsExcluded(std::string_view(data, static_cast<size_t>(size))));
+  return AskPolicy(self_object, name_object, &pyfresh::PackagePolicy::IsExcluded);
 }
 
 PyObject* PolicyPackages(PyObject* self_object, void*) {
