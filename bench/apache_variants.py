@@ -108,6 +108,7 @@ def apache_throughput(args, harness, kind, log=print):
     roles (round i on arrangement i % 3, with the wrk order rotated by i)."""
     results = {variant: [None] * args.runs for variant in VARIANTS}
     modules = None
+    reruns = 0
     for arrangement in range(min(args.runs, len(SLOTS))):
         roles = dict(zip(SLOTS, uwsgi_bench.rotated(VARIANTS, -arrangement)))
         server = Server(harness, kind, roles)
@@ -119,21 +120,22 @@ def apache_throughput(args, harness, kind, log=print):
                 uwsgi_bench.pin(args, session)
                 apache_bench.run_wrk(args, port, host, args.warmup)
             for index in range(arrangement, args.runs, len(SLOTS)):
-                for variant in uwsgi_bench.rotated(VARIANTS, index):
-                    port, host, session = endpoints[variant]
-                    uwsgi_bench.pin(args, session)
-                    result = apache_bench.run_wrk(args, port, host, args.duration, session)
-                    results[variant][index] = result
-                    log("    round %d %-8s (%s) %8.0f req/s %7.1f us server CPU/request, other processes %.2f CPUs%s"
-                        % (index + 1, variant, host, result["rps"], result.get("cpu_us", 0.0),
-                           result.get("others", 0.0),
-                           ("  non-2xx: %d" % result["non2xx"] if result.get("non2xx") else "") +
-                           ("  " + result["socket_errors"] if result.get("socket_errors") else "")))
+                def show(variant, result, index=index):
+                    log("    round %d %-8s (%s) %s" % (index + 1, variant, endpoints[variant][1],
+                                                   apache_bench.describe_run(result)))
+
+                round_results, repeats = apache_bench.run_round(
+                    args, uwsgi_bench.rotated(VARIANTS, index), endpoints.get, show, log=log,
+                    quiet=uwsgi_bench.DISTURBED_CPUS)
+                reruns += repeats
+                for variant in VARIANTS:
+                    results[variant][index] = round_results[variant]
         finally:
             server.stop()
     summary = uwsgi_bench.summarize_throughput(results, "plain")
     for variant in summary.values():
         variant["modules"] = modules
+        variant["reruns"] = reruns
     return summary
 
 

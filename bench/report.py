@@ -325,11 +325,17 @@ plot '%(data)s' using 1:($4 == 1 ? $3 : 1/0):xtic(2) with boxes lc rgb "#2ca02c"
 def disturbed_note(summary, baseline):
     """A sentence on the rounds that other processes disturbed, if any."""
     flags = summary[baseline].get("disturbed") or []
+    reruns = summary[baseline].get("reruns", 0)
+    rerun_text = ("%d round%s during which other processes used more than %.1f CPUs %s run again" % (
+        reruns, "" if reruns == 1 else "s", uwsgi_bench.DISTURBED_CPUS, "was" if reruns == 1 else "were")
+        if reruns else "")
     if not any(flags):
-        return ""
+        return rerun_text + "." if rerun_text else ""
     undisturbed = summary["pyfresh"].get("ratio_undisturbed")
-    text = "%d of %d rounds were disturbed (other processes used more than %.1f CPUs during a run)" % (
+    text = "%d of %d rounds stayed disturbed (other processes used more than %.1f CPUs during a run)" % (
         flags.count(True), len(flags), uwsgi_bench.DISTURBED_CPUS)
+    if rerun_text:
+        text = rerun_text + "; " + text
     if undisturbed is not None:
         text += "; over the undisturbed rounds alone pyfresh's ratio is %.3f" % undisturbed
     return text + "."

@@ -261,28 +261,32 @@ def pin(args, session):
 def measure_throughput(args, endpoints, baseline, log=print):
     """endpoints: {name: (port, host, session pid)}. Warms each up, then
     `args.runs` rounds of one wrk run per endpoint, the order rotated each
-    round. {name: [result per round]} (apache_bench.run_wrk's results)."""
+    round (a disturbed round is run again: apache_bench.run_round).
+    summarize_throughput's summary, with "reruns" in each variant."""
     names = list(endpoints)
     for name in names:
         port, host, session = endpoints[name]
         pin(args, session)
         apache_bench.run_wrk(args, port, host, args.warmup)
     results = {name: [] for name in names}
+    reruns = 0
     for index in range(args.runs):
-        for name in rotated(names, index):
-            port, host, session = endpoints[name]
-            pin(args, session)
-            result = apache_bench.run_wrk(args, port, host, args.duration, session)
-            results[name].append(result)
-            log("    round %d %-9s %8.0f req/s %7.1f us server CPU/request, other processes %.2f CPUs%s" % (
-                index + 1, name, result["rps"], result.get("cpu_us", 0.0), result.get("others", 0.0),
-                ("  non-2xx: %d" % result["non2xx"] if result.get("non2xx") else "") +
-                ("  " + result["socket_errors"] if result.get("socket_errors") else "")))
-    return summarize_throughput(results, baseline)
+        def show(name, result, index=index):
+            log("    round %d %-9s %s" % (index + 1, name, apache_bench.describe_run(result)))
+
+        round_results, repeats = apache_bench.run_round(args, rotated(names, index), endpoints.get, show, log=log,
+                                                        quiet=DISTURBED_CPUS)
+        reruns += repeats
+        for name in names:
+            results[name].append(round_results[name])
+    summary = summarize_throughput(results, baseline)
+    for variant in summary.values():
+        variant["reruns"] = reruns
+    return summary
 
 
-# A round during whose runs other processes used more CPU than this is
-# flagged as disturbed.
+# A round during whose runs other processes used more CPU than this is run
+# again (apache_bench.run_round), and flagged as disturbed if it stays so.
 DISTURBED_CPUS = 0.2
 
 
