@@ -3,9 +3,12 @@
 #include <utility>
 
 #include "pyfresh/app_spec.h"
+#include "pyfresh/quote.h"
 
 namespace pyfresh_uwsgi {
 namespace {
+
+using pyfresh::QuoteForMessage;
 
 constexpr char kDefaultCallable[] = "application";
 
@@ -105,8 +108,6 @@ bool MountSource(const std::string& mount, const char* callable, AppSource* out)
   return true;
 }
 
-std::string Quote(std::string_view value) { return QuoteForLog(value); }
-
 std::string Suggestion(const std::string& mountpoint) {
   if (MountKey(mountpoint).empty()) return "`pyfresh-app = package.module:callable`";
   return "`pyfresh-app = " + mountpoint + "=package.module:callable`";
@@ -125,12 +126,12 @@ pyfresh::Status MountTarget(const AppOption& app, const char* callable, std::str
   const std::string file_callable = callable != nullptr ? callable : kDefaultCallable;
   if (spec.callable != file_callable) {
     return pyfresh::Status::Error(
-        UwsgiOptionName("app") + ": " + Quote(app.text) + " names the callable " + Quote(spec.callable) +
-        " of a file, but uWSGI takes a file's callable from its `callable` option (" + Quote(file_callable) +
-        "): set `callable = " + spec.callable + "` or use a module spec");
+        UwsgiOptionName("app") + ": " + QuoteForMessage(app.text) + " names the callable " +
+        QuoteForMessage(spec.callable) + " of a file, but uWSGI takes a file's callable from its `callable` option (" +
+        QuoteForMessage(file_callable) + "): set `callable = " + spec.callable + "` or use a module spec");
   }
   if (!EndsWith(spec.target, ".py") && !EndsWith(spec.target, ".wsgi")) {
-    return pyfresh::Status::Error(UwsgiOptionName("app") + ": " + Quote(app.text) +
+    return pyfresh::Status::Error(UwsgiOptionName("app") + ": " + QuoteForMessage(app.text) +
                                   ": uWSGI loads only .py and .wsgi files; use a module spec");
   }
   *target = spec.target;
@@ -194,7 +195,7 @@ pyfresh::Status AppTable::Build(const PythonAppOptions& python, const std::vecto
     for (const AppSource& source : built.sources_) {
       if (source.is_wsgi && source.spec.empty()) {
         return pyfresh::Status::Error(
-            "the app at mountpoint " + Quote(source.mountpoint) + " is loaded by " + source.origin +
+            "the app at mountpoint " + QuoteForMessage(source.mountpoint) + " is loaded by " + source.origin +
             ", which pyfresh cannot import again by itself; say which callable to reload with " +
             Suggestion(source.mountpoint) + " (or turn pyfresh off with `pyfresh-enabled = false`)");
       }

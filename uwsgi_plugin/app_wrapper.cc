@@ -1,5 +1,6 @@
 #include "app_wrapper.h"
 
+#include "pyfresh/quote.h"
 #include "python_interpreter.h"
 #include "uwsgi_api.h"
 
@@ -62,9 +63,9 @@ pyfresh::Status WrapApp(int app_id, const std::string& spec, const std::vector<E
   PyObject* reloader = BuildReloader(app, app_id, app_pairs, load_started_ns);
   if (reloader == nullptr) {
     const std::string error = ConsumePythonError();
-    return pyfresh::Status::Error("cannot put pyfresh in front of app " + std::to_string(app_id) +
-                                  " (mountpoint=" + QuoteForLog(std::string(app->mountpoint, app->mountpoint_len)) +
-                                  ", " + spec + "): " + error);
+    const std::string mountpoint(app->mountpoint, app->mountpoint_len);
+    return pyfresh::Status::Error("cannot put pyfresh in front of app " + std::to_string(app_id) + " (mountpoint=" +
+                                  pyfresh::QuoteForMessage(mountpoint) + ", " + spec + "): " + error);
   }
   PyObject* loaded = static_cast<PyObject*>(app->callable);
   app->callable = reloader;  // the app's reference

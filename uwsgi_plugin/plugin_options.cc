@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "pyfresh/quote.h"
 #include "uwsgi_api.h"
 
 namespace pyfresh_uwsgi {
@@ -39,12 +40,13 @@ pyfresh::Status ParseAppOption(std::string_view text, AppOption* out) {
   }
   for (char c : mountpoint) {
     if (c == ' ' || c == '\t' || static_cast<unsigned char>(c) < 0x20) {
-      return pyfresh::Status::Error(display + ": invalid mountpoint " + QuoteForLog(mountpoint) + " in " +
-                                    QuoteForLog(text) + " (expected MOUNTPOINT=SPEC, e.g. /blog=blog.wsgi:app)");
+      return pyfresh::Status::Error(display + ": invalid mountpoint " + pyfresh::QuoteForMessage(mountpoint) +
+                                    " in " + pyfresh::QuoteForMessage(text) +
+                                    " (expected MOUNTPOINT=SPEC, e.g. /blog=blog.wsgi:app)");
     }
   }
   if (mountpoint.size() >= 0xff) {
-    return pyfresh::Status::Error(display + ": mountpoint " + QuoteForLog(mountpoint) +
+    return pyfresh::Status::Error(display + ": mountpoint " + pyfresh::QuoteForMessage(mountpoint) +
                                   " is longer than uWSGI allows (254 bytes)");
   }
   // The core validates the spec and words the error.
@@ -52,7 +54,7 @@ pyfresh::Status ParseAppOption(std::string_view text, AppOption* out) {
   pyfresh::Status status = scratch.Set("app", spec, display);
   if (!status.ok()) {
     if (equal == std::string_view::npos) return status;
-    return pyfresh::Status::Error(status.message() + " in " + QuoteForLog(text));
+    return pyfresh::Status::Error(status.message() + " in " + pyfresh::QuoteForMessage(text));
   }
   out->mountpoint = std::string(mountpoint);
   out->spec = std::string(spec);
@@ -71,22 +73,6 @@ std::string UwsgiOptionName(std::string_view core_name) {
   std::string name(kPrefix);
   name.append(core_name);
   return name;
-}
-
-std::string QuoteForLog(std::string_view value) {
-  std::string out = "'";
-  for (char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f || c >= 0x80) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out.push_back(ch);
-    }
-  }
-  out.push_back('\'');
-  return out;
 }
 
 pyfresh::Status ResolveOptions(const RawOptions& raw, Options* out) {
@@ -111,9 +97,9 @@ pyfresh::Status ResolveOptions(const RawOptions& raw, Options* out) {
     if (!status.ok()) return status;
     for (const AppOption& other : options.apps) {
       if (MountKey(other.mountpoint) == MountKey(app.mountpoint)) {
-        return pyfresh::Status::Error(UwsgiOptionName("app") + ": mountpoint " + QuoteForLog(app.mountpoint) +
-                                      " is given twice (" + QuoteForLog(other.text) + " and " +
-                                      QuoteForLog(app.text) + ")");
+        return pyfresh::Status::Error(UwsgiOptionName("app") + ": mountpoint " + pyfresh::QuoteForMessage(app.mountpoint) +
+                                      " is given twice (" + pyfresh::QuoteForMessage(other.text) + " and " +
+                                      pyfresh::QuoteForMessage(app.text) + ")");
       }
     }
     options.apps.push_back(std::move(app));

@@ -60,9 +60,6 @@ std::string UwsgiOptionName(std::string_view core_name);
 // Mountpoints compare without a trailing '/': "/" is the main app, as "".
 std::string_view MountKey(std::string_view mountpoint);
 
-// A value quoted for a one-line message.
-std::string QuoteForLog(std::string_view value);
-
 }  // namespace pyfresh_uwsgi
 
 #endif  // PYFRESH_UWSGI_PLUGIN_OPTIONS_H_

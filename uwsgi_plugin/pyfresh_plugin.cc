@@ -20,6 +20,7 @@
 #include "app_table.h"
 #include "app_wrapper.h"
 #include "plugin_options.h"
+#include "pyfresh/quote.h"
 #include "uwsgi_api.h"
 
 namespace pyfresh_uwsgi {
@@ -196,12 +197,12 @@ void WrapApps() {
     const std::string mountpoint = Mountpoint(app);
     if (app->request_subhandler != uwsgi_request_subhandler_wsgi) {
       uwsgi_log("pyfresh: app %d (mountpoint=%s) is not a WSGI app; it is served without pyfresh\n", id,
-                QuoteForLog(mountpoint).c_str());
+                pyfresh::QuoteForMessage(mountpoint).c_str());
       continue;
     }
     const AppSource* source = g_state->table.Find(mountpoint);
     if (source == nullptr || source->spec.empty()) {
-      ExitAppError("app " + std::to_string(id) + " (mountpoint=" + QuoteForLog(mountpoint) +
+      ExitAppError("app " + std::to_string(id) + " (mountpoint=" + pyfresh::QuoteForMessage(mountpoint) +
                    ") was not loaded from an option pyfresh knows (a module's `applications` dict?): "
                    "say which callable to reload with `pyfresh-app = " +
                    (MountKey(mountpoint).empty() ? std::string() : mountpoint + "=") +

@@ -11,7 +11,7 @@ namespace {
 constexpr char kDefaultCallable[] = "application";
 
 Status Invalid(std::string_view text, const std::string& detail) {
-  std::string message = "invalid app spec " + internal::Quote(text) +
+  std::string message = "invalid app spec " + QuoteForMessage(text) +
                         ": expected \"package.module:callable\" or a path to a .py/.wsgi file";
   if (!detail.empty()) message += " (" + detail + ")";
   return Status::Error(std::move(message));
@@ -27,7 +27,7 @@ std::string CallableProblem(std::string_view callable) {
   if (callable.empty()) return "empty callable after ':'";
   std::string problem = internal::DottedIdentifierProblem(callable);
   if (problem.empty()) return {};
-  return "callable " + internal::Quote(callable) + ": " + problem;
+  return "callable " + QuoteForMessage(callable) + ": " + problem;
 }
 
 Status ParseFileSpec(std::string_view text, AppSpec* out) {
@@ -70,7 +70,7 @@ Status ParseModuleSpec(std::string_view text, AppSpec* out) {
   }
   if (module.empty()) return Invalid(text, "empty module name");
   std::string problem = internal::DottedIdentifierProblem(module);
-  if (!problem.empty()) return Invalid(text, "module " + internal::Quote(module) + ": " + problem);
+  if (!problem.empty()) return Invalid(text, "module " + QuoteForMessage(module) + ": " + problem);
   out->kind = AppSpec::Kind::kModule;
   out->target = std::string(module);
   out->callable = std::string(callable);

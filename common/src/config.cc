@@ -75,7 +75,7 @@ Status ParseBool(std::string_view label, std::string_view value, std::optional<b
     *out = false;
     return Status::Ok();
   }
-  return OptionError(label, "invalid value " + internal::Quote(value) +
+  return OptionError(label, "invalid value " + QuoteForMessage(value) +
                                 " (expected on or off; also true/false, yes/no, 1/0)");
 }
 
@@ -104,7 +104,7 @@ Status ParseList(std::string_view label, std::string_view value, std::string_vie
     message += " needs at least one ";
     message += noun;
     message += ", got ";
-    message += internal::Quote(value);
+    message += QuoteForMessage(value);
     return Status::Error(std::move(message));
   }
   if (!out->has_value()) out->emplace();
@@ -133,7 +133,7 @@ Status ParsePath(std::string_view label, std::string_view value, bool allow_empt
 
 Status ParsePollInterval(std::string_view label, std::string_view value, std::optional<double>* out) {
   const Status invalid = OptionError(
-      label, "invalid value " + internal::Quote(value) +
+      label, "invalid value " + QuoteForMessage(value) +
                  " (expected a number of seconds, e.g. \"0\", \"0.5\", \"2s\" or \"250ms\")");
   std::string_view text = internal::TrimAsciiSpace(value);
   size_t digits = 0;
@@ -167,7 +167,7 @@ Status ParsePollInterval(std::string_view label, std::string_view value, std::op
   const double seconds = number / scale;
   if (!std::isfinite(seconds) || seconds < 0) return invalid;
   if (seconds > kMaxPollIntervalSeconds) {
-    return OptionError(label, "invalid value " + internal::Quote(value) +
+    return OptionError(label, "invalid value " + QuoteForMessage(value) +
                                   " (more than 86400 seconds, one day)");
   }
   *out = seconds;
@@ -189,14 +189,14 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
   const std::string_view label = display_name.empty() ? name : display_name;
   Option option;
   if (!LookupOption(name, &option)) {
-    return Status::Error("unknown pyfresh option " + internal::Quote(label) + " (known options: " +
+    return Status::Error("unknown pyfresh option " + QuoteForMessage(label) + " (known options: " +
                          kKnownOptions + ")");
   }
   const bool is_list = option == Option::kPackages || option == Option::kExclude;
   // Paths are not lists in this sense: a tab in one is refused too.
   for (char c : value) {
     if (internal::IsControlByte(static_cast<unsigned char>(c)) && !(is_list && c == '\t')) {
-      return OptionError(label, "value " + internal::Quote(value) + " contains a control character");
+      return OptionError(label, "value " + QuoteForMessage(value) + " contains a control character");
     }
   }
   switch (option) {
@@ -262,11 +262,11 @@ void AppendPathPairs(const char* name, const std::optional<std::vector<std::stri
 Status ValidatePathValue(std::string_view path) {
   if (path.empty()) return Status::Error("empty path (expected a file, a directory or a glob pattern)");
   if (path.size() > internal::kMaxPathBytes) {
-    return Status::Error("path " + internal::Quote(path) + " is longer than 4095 bytes (PATH_MAX)");
+    return Status::Error("path " + QuoteForMessage(path) + " is longer than 4095 bytes (PATH_MAX)");
   }
   for (char c : path) {
     if (internal::IsControlByte(static_cast<unsigned char>(c))) {
-      return Status::Error("path " + internal::Quote(path) + " contains a control character");
+      return Status::Error("path " + QuoteForMessage(path) + " contains a control character");
     }
   }
   return Status::Ok();
@@ -294,7 +294,7 @@ Status Config::Validate() const {
   if (poll_interval_seconds.has_value()) {
     const double seconds = *poll_interval_seconds;
     if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
-      return OptionError("poll-interval", "invalid value " + internal::Quote(FormatSeconds(seconds)) +
+      return OptionError("poll-interval", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
                                               " (expected 0 to 86400 seconds)");
     }
   }
@@ -365,7 +365,7 @@ Status ParseSerializedConfig(std::string_view text, Config* out) {
     if (line.empty()) continue;
     const size_t equals = line.find('=');
     if (equals == std::string_view::npos) {
-      return Status::Error("invalid serialized pyfresh config line " + internal::Quote(line) +
+      return Status::Error("invalid serialized pyfresh config line " + QuoteForMessage(line) +
                            ": expected name=value");
     }
     // An empty list is representable here (a list set to nothing by the

@@ -86,11 +86,11 @@ class InotifyWatcher final : public DirectoryWatcher {
     struct statfs info;
     if (::statfs(directory.c_str(), &info) != 0) {
       const int error = errno;
-      return Status::Error("cannot watch directory " + internal::Quote(directory) + ": " +
+      return Status::Error("cannot watch directory " + QuoteForMessage(directory) + ": " +
                            ErrnoText(error));
     }
     if (const char* filesystem = internal::RemoteFilesystemName(static_cast<uint64_t>(info.f_type))) {
-      return Status::Error("cannot watch directory " + internal::Quote(directory) +
+      return Status::Error("cannot watch directory " + QuoteForMessage(directory) +
                            " with inotify: its filesystem (" + filesystem +
                            ") does not report changes made from elsewhere");
     }
@@ -98,11 +98,11 @@ class InotifyWatcher final : public DirectoryWatcher {
     if (wd < 0) {
       const int error = errno;
       if (error == ENOSPC) {
-        return Status::Error("cannot watch directory " + internal::Quote(directory) +
+        return Status::Error("cannot watch directory " + QuoteForMessage(directory) +
                              ": the inotify watch limit is reached (raise the sysctl "
                              "fs.inotify.max_user_watches)");
       }
-      return Status::Error("cannot watch directory " + internal::Quote(directory) + ": " +
+      return Status::Error("cannot watch directory " + QuoteForMessage(directory) + ": " +
                            ErrnoText(error));
     }
     std::vector<std::string>& names = directories_[wd];

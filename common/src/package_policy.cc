@@ -34,14 +34,14 @@ constexpr size_t kMaxComponentBytes = 255;
 
 std::string ComponentProblem(std::string_view component) {
   if (component.front() >= '0' && component.front() <= '9') {
-    return Quote(component) + " starts with a digit";
+    return QuoteForMessage(component) + " starts with a digit";
   }
   for (char c : component) {
     if (!IsIdentifierChar(c)) {
-      return Quote(std::string_view(&c, 1)) + " cannot appear in a Python identifier";
+      return QuoteForMessage(std::string_view(&c, 1)) + " cannot appear in a Python identifier";
     }
   }
-  if (IsKeyword(component)) return Quote(component) + " is a Python keyword";
+  if (IsKeyword(component)) return QuoteForMessage(component) + " is a Python keyword";
   if (component.size() > kMaxComponentBytes) {
     return "a component of " + std::to_string(component.size()) +
            " bytes is longer than 255 (no file or directory name can be)";
@@ -98,7 +98,7 @@ void Dedupe(std::vector<std::string>* names) {
 Status ValidateModuleName(std::string_view name) {
   std::string problem = internal::DottedIdentifierProblem(name);
   if (problem.empty()) return Status::Ok();
-  return Status::Error("invalid package name " + internal::Quote(name) + ": " + problem);
+  return Status::Error("invalid package name " + QuoteForMessage(name) + ": " + problem);
 }
 
 Status PackagePolicy::Create(std::vector<std::string> packages, std::vector<std::string> exclude,

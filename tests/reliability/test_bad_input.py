@@ -84,11 +84,7 @@ OPTIONS = {
 
 # Known product issues, found by this suite (docs/reliability.md): the
 # test runs and must fail until they are fixed (strict xfail).
-KNOWN = {
-    ("uwsgi", "app", "huge mountpoint"): "uwsgi_plugin/plugin_options.cc ParseAppOption quotes the mountpoint "
-                                         "and the whole value with QuoteForLog, which does not cut long values "
-                                         "(the core's Quote does, at 200 bytes): one 200 KB log line",
-}
+KNOWN = {}
 
 
 def refused_cases():

@@ -253,8 +253,17 @@ TEST(AbsoluteSpec, RelativeFilesResolveAgainstTheWorkingDirectory) {
   EXPECT_EQ(AbsoluteSpec("mysite.wsgi:application", "/srv"), "mysite.wsgi:application");
 }
 
-TEST(QuoteForLog, StaysOnOneAsciiLine) {
-  EXPECT_EQ(QuoteForLog("a\nb\xc3"), "'a\\x0ab\\xc3'");
+TEST(ResolveOptions, AHugeMountpointGivesAShortOneLineError) {
+  Lists lists;
+  const std::string value = std::string(200 * 1024, 'm') + "\n=site.wsgi:application";
+  RawOptions raw{};
+  raw.app = lists.Make({value.c_str()});
+  Options options;
+  const pyfresh::Status status = ResolveOptions(raw, &options);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("pyfresh-app"), std::string::npos) << status.message();
+  EXPECT_LT(status.message().size(), 1024u) << status.message().substr(0, 300);
+  EXPECT_EQ(status.message().find('\n'), std::string::npos);
 }
 
 }  // namespace
