@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 import pyfresh
-from pyfresh import hooks, scope
+from pyfresh import hooks, scope, watch
 from conftest import call, write
 
 
@@ -225,6 +225,39 @@ def test_watch_values_are_validated(templated):
         pyfresh.Reloader(templated.spec(), restart_on=["a\nb"])
     assert pyfresh.parse_config([("watch", "a b"), ("watch", "c,d"), ("restart-on", "x")]) == {
         "watch": ["a b", "c,d"], "restart_on": ["x"]}
+
+
+def test_watch_that_reaches_too_far_is_refused_naming_the_entry(templated, tmp_path, monkeypatch):
+    monkeypatch.setattr(watch, "MAX_WATCHED_PATHS", 50)
+    for index in range(60):
+        write(str(tmp_path / "big" / ("f%d.txt" % index)), "x")
+    with pytest.raises(pyfresh.ConfigError, match=r"watch= '%s' reaches more than 50 files and directories"
+                       % str(tmp_path / "big")):
+        pyfresh.Reloader(templated.spec(), watch=["templates", "big"])
+    with pytest.raises(pyfresh.ConfigError, match=r"restart_on= '%s/\*\*' reaches more than 50"
+                       % str(tmp_path)):
+        pyfresh.Reloader(templated.spec(), restart_on=["**"])
+
+
+def test_watched_tree_growing_past_the_bound_keeps_watching_and_logs(templated, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(watch, "MAX_WATCHED_PATHS", 50)
+    reloader = pyfresh.Reloader(templated.spec(), watch=["templates"])
+    for index in range(60):
+        write(str(tmp_path / "templates" / "sub" / ("f%d.txt" % index)), "x")
+    with caplog.at_level(logging.ERROR, logger="pyfresh"):
+        assert call(reloader)[0] == 200
+        assert call(reloader)[0] == 200
+    errors = [r.getMessage() for r in caplog.records if "reaches more than 50" in r.getMessage()]
+    assert len(errors) == 1, errors  # once, not per request
+    assert "still watching" in errors[0]
+    write(str(tmp_path / "templates" / "page.txt"), "bonjour")
+    assert call(reloader)[1].startswith("bonjour|")
+
+
+def test_watch_never_enters_the_kernels_pseudo_filesystems():
+    # Their files "change" on every look: /proc would reload on every request.
+    assert watch.PathSet(["/proc", "/dev", "/sys", "/proc/*", "/sys/kernel/**", "/proc/cpuinfo"], "/").paths() == \
+        frozenset()
 
 
 # -- 3. restart fallback ------------------------------------------------------------------

@@ -270,6 +270,16 @@ def test_watch_reloads_on_non_python_files(uwsgi, app_root):
     assert uwsgi.get_json()["version"] == "page2/setting2"
 
 
+def test_watch_reaching_too_far_stops_uwsgi_with_one_line(uwsgi, app_root):
+    """A watch entry over the bound (watch=/usr: 138,000 files) is refused by
+    name, without a traceback through the engine."""
+    app = watching_app(app_root)
+    line = assert_fails_at_startup(uwsgi, [("master", "true"), ("module", app.spec), ("pyfresh-watch", "/usr")],
+                                   "watch= '/usr' reaches more than 20,000 files", app_root=app_root)
+    assert "mountpoint=" in line
+    assert "Traceback" not in uwsgi.log()
+
+
 def test_restart_on_reloads_the_instance(uwsgi, app_root):
     app = watching_app(app_root)
     uwsgi.start([("master", "true"), ("processes", "2"), ("module", app.spec),

@@ -121,8 +121,8 @@ class Reloader(_core.Gate):
         # wsgi.py that imports the app, then wraps it) are tracked too.
         self._track_loaded_modules()
         base = app_directory(self.spec)
-        self._watch = PathSet(options.get("watch") or (), base)
-        self._restart_on = PathSet(options.get("restart_on") or (), base)
+        self._watch = PathSet(options.get("watch") or (), base, "watch=")
+        self._restart_on = PathSet(options.get("restart_on") or (), base, "restart_on=")
         self.detector.track(self._watch.paths() | self._restart_on.paths())
         self._starting = False
         if self._inferring:
