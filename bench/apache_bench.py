@@ -673,9 +673,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", default=os.environ.get("PYFRESH_BUILD_DIR",
                                                               os.path.join(SOURCE_DIR, "build")))
-    parser.add_argument("--runs", type=int, default=6,
-                        help="back-to-back wrk pairs per server, 2 servers (default 6: 12 runs per configuration)")
-    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
+    parser.add_argument("--runs", type=int, default=10,
+                        help="back-to-back wrk pairs per server, 2 servers (default 10: 20 runs per configuration)")
+    parser.add_argument("--duration", type=int, default=2, help="seconds per wrk run (default 2)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of uncounted wrk per host (default 2)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)

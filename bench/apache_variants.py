@@ -144,9 +144,9 @@ def main():
     parser.add_argument("--build-dir", default=os.environ.get("PYFRESH_BUILD_DIR",
                                                               os.path.join(apache_bench.SOURCE_DIR, "build")))
     parser.add_argument("--app", choices=("hello", "flask"), default="hello")
-    parser.add_argument("--runs", type=int, default=6,
-                        help="rounds, spread over three httpds with the roles rotated (default 6)")
-    parser.add_argument("--duration", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=9,
+                        help="rounds, spread over three httpds with the roles rotated (default 9)")
+    parser.add_argument("--duration", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)

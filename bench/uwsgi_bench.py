@@ -586,8 +586,8 @@ def print_memory(results):
 def add_arguments(parser):
     parser.add_argument("--build-dir", default=os.environ.get("PYFRESH_BUILD_DIR",
                                                               os.path.join(SOURCE_DIR, "build")))
-    parser.add_argument("--runs", type=int, default=6, help="wrk rounds, each variant once per round (default 6)")
-    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
+    parser.add_argument("--runs", type=int, default=9, help="wrk rounds, each variant once per round (default 9)")
+    parser.add_argument("--duration", type=int, default=2, help="seconds per wrk run (default 2)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of uncounted wrk per server (default 2)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
