@@ -59,24 +59,18 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import bench_apps  # noqa: E402
+
 SOURCE_DIR = os.path.dirname(HERE)
 HARNESS_PATH = os.path.join(SOURCE_DIR, "tests", "apache", "apache_harness.py")
 
 PACKAGE = "benchapp"
 SLOTS = ("a", "b")
 
-MAIN_MODULE = """\
-from benchapp import views
-
-
-def application(environ, start_response):
-    body = views.MESSAGE.encode("utf-8")
-    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"),
-                              ("Content-Length", str(len(body)))])
-    return [body]
-"""
-
-VIEWS_MODULE = "MESSAGE = {message!r}\n"
+MAIN_MODULE = bench_apps.HELLO_MAIN
+VIEWS_MODULE = bench_apps.VIEWS_MODULE
 
 PLAIN_WSGI = """\
 # Plain mod_wsgi: the app imported once, no pyfresh.
@@ -168,7 +162,31 @@ def vhosts(pyfresh_slot):
     return '<Directory "@APPS@">\n    Require all granted\n</Directory>\n\n' + "\n".join(blocks)
 
 
-class Server:
+class HttpdServer:
+    """What every benchmark httpd offers: its port, its session (its
+    processes, for pinning and CPU accounting) and a stop that also removes
+    its workspace. Subclasses set self.workspace and self.httpd."""
+
+    workspace = None
+    httpd = None
+
+    @property
+    def port(self):
+        return self.httpd.port
+
+    @property
+    def session(self):
+        return self.httpd.process.pid  # it leads its own session
+
+    def stop(self):
+        if self.httpd is not None:
+            self.httpd.stop()
+            self.httpd = None
+        if self.workspace is not None:
+            self.workspace.cleanup()
+
+
+class Server(HttpdServer):
     """One httpd with the two slots; pyfresh serves `pyfresh_slot`."""
 
     def __init__(self, harness, pyfresh_slot):
@@ -190,22 +208,8 @@ class Server:
             self.stop()
             raise
 
-    @property
-    def port(self):
-        return self.httpd.port
-
-    @property
-    def session(self):
-        return self.httpd.process.pid  # it leads its own session
-
     def plain_script(self):
         return self.workspace.path("apps", self.plain_slot, "plain.wsgi")
-
-    def stop(self):
-        if self.httpd is not None:
-            self.httpd.stop()
-            self.httpd = None
-        self.workspace.cleanup()
 
 
 def host_of(slot):

@@ -50,7 +50,7 @@ SERVING = {
 }
 
 
-class Server:
+class Server(apache_bench.HttpdServer):
     """One httpd; roles: {slot: variant}."""
 
     def __init__(self, harness, kind, roles):
@@ -83,20 +83,6 @@ class Server:
         except BaseException:
             self.stop()
             raise
-
-    @property
-    def port(self):
-        return self.httpd.port
-
-    @property
-    def session(self):
-        return self.httpd.process.pid
-
-    def stop(self):
-        if self.httpd is not None:
-            self.httpd.stop()
-            self.httpd = None
-        self.workspace.cleanup()
 
 
 def host_of(slot):

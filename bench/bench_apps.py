@@ -19,7 +19,7 @@ import shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# bench/apache_bench.py's app, verbatim, so its save-timing helpers apply.
+# The hello app; bench/apache_bench.py serves it too, so its save-timing helpers apply.
 HELLO_MAIN = """\
 from benchapp import views
 
