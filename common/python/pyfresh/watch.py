@@ -103,20 +103,20 @@ def _skipped_file(name):
     return name.endswith(_SKIPPED_SUFFIXES)
 
 
-def _walk(directory, files, directories, budget):
-    """Every file and directory under `directory`, recursively."""
+def _walk(directory, directories, budget, files=None):
+    """Every directory under `directory`, recursively, into `directories`;
+    with `files`, every file too."""
     if _in_pseudo_filesystem(directory):
         return
     budget.take()
     directories.add(directory)
     for root, dirnames, filenames in os.walk(directory):
         dirnames[:] = _descend(root, dirnames)
-        budget.take(len(dirnames) + len(filenames))
+        budget.take(len(dirnames) + (len(filenames) if files is not None else 0))
         for d in dirnames:
             directories.add(os.path.join(root, d))
-        for f in filenames:
-            if not _skipped_file(f):
-                files.add(os.path.join(root, f))
+        if files is not None:
+            files.update(os.path.join(root, f) for f in filenames if not _skipped_file(f))
 
 
 def _split_magic(pattern):
@@ -138,7 +138,7 @@ def _expand_glob(pattern, files, directories, absent, budget):
         return
     # Directories a new match could appear in.
     if "**" in rest:
-        _walk_dirs(base, directories, budget)
+        _walk(base, directories, budget)
     else:
         budget.take()
         directories.add(base)
@@ -156,22 +156,10 @@ def _expand_glob(pattern, files, directories, absent, budget):
         name = os.path.basename(match)
         if os.path.isdir(match):
             if not _skipped(name):
-                _walk(match, files, directories, budget)
+                _walk(match, directories, budget, files)
         elif not _skipped_file(name) and not _in_pseudo_filesystem(match):
             budget.take()
             files.add(match)
-
-
-def _walk_dirs(directory, directories, budget):
-    if _in_pseudo_filesystem(directory):
-        return
-    budget.take()
-    directories.add(directory)
-    for root, dirnames, _files in os.walk(directory):
-        dirnames[:] = _descend(root, dirnames)
-        budget.take(len(dirnames))
-        for d in dirnames:
-            directories.add(os.path.join(root, d))
 
 
 class PathSet:
@@ -215,7 +203,7 @@ class PathSet:
             if glob.has_magic(entry):
                 _expand_glob(entry, files, directories, absent, budget)
             elif os.path.isdir(entry):
-                _walk(entry, files, directories, budget)
+                _walk(entry, directories, budget, files)
             elif not _in_pseudo_filesystem(entry):
                 budget.take()
                 files.add(entry)  # present or not: its creation is a change too
