@@ -116,12 +116,18 @@ PLAIN_SERVING = """\
 """
 
 
-def load_harness(build_dir):
+def load_test_harness(name, path, build_dir):
+    """A server harness of tests/ (it finds the build through
+    PYFRESH_BUILD_DIR), loaded as module `name`."""
     os.environ["PYFRESH_BUILD_DIR"] = build_dir
-    spec = importlib.util.spec_from_file_location("apache_harness", HARNESS_PATH)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_harness(build_dir):
+    return load_test_harness("apache_harness", HARNESS_PATH, build_dir)
 
 
 # -- the app on disk -----------------------------------------------------------------
@@ -327,19 +333,29 @@ def cpu_split():
     return cpus[:-1], cpus[-1:]
 
 
-def pin_session(session, cpus):
-    """Every thread of every process of the httpd session onto `cpus`
-    (processes forked later inherit it from the parent)."""
+def process_stats():
+    """(pid text, fields) of every process; fields[0] is /proc/PID/stat's
+    field 3 (state), so field N is fields[N - 3]."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % entry) as handle:
                 data = handle.read()
-            if int(data[data.rindex(")") + 2:].split()[3]) != session:
-                continue
+        except OSError:
+            continue  # it ended meanwhile
+        yield entry, data[data.rindex(")") + 2:].split()
+
+
+def pin_session(session, cpus):
+    """Every thread of every process of the httpd session onto `cpus`
+    (processes forked later inherit it from the parent)."""
+    for entry, fields in process_stats():
+        if int(fields[3]) != session:  # field 6: session
+            continue
+        try:
             threads = os.listdir("/proc/%s/task" % entry)
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
         for thread in threads:
             try:
@@ -354,15 +370,7 @@ def process_cpu_seconds(session):
     and (2) kernel threads (ksoftirqd and kworkers carry part of the
     loopback traffic)."""
     server = kernel = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as handle:
-                data = handle.read()
-        except OSError:
-            continue
-        fields = data[data.rindex(")") + 2:].split()  # fields[0] is stat field 3 (state)
+    for entry, fields in process_stats():
         ticks = int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
         if int(fields[3]) == session:  # field 6: session
             server += ticks

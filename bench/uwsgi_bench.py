@@ -43,7 +43,6 @@ Its functions are reused by bench/report.py.
 """
 
 import argparse
-import importlib.util
 import os
 import re
 import shlex
@@ -119,11 +118,7 @@ def application(environ, start_response):
 
 
 def load_harness(build_dir):
-    os.environ["PYFRESH_BUILD_DIR"] = build_dir
-    spec = importlib.util.spec_from_file_location("uwsgi_harness", HARNESS_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return apache_bench.load_test_harness("uwsgi_harness", HARNESS_PATH, build_dir)
 
 
 def uwsgi_binary():
