@@ -629,36 +629,28 @@ def write_markdown(path, data, plots):
         "`disable-logging`; each variant its own instance and copy of the app "
         "(`bench/uwsgi_bench.py`)." % args["processes"])
     add("")
-    for key, title in (("uwsgi_hello", "hello app"), ("uwsgi_flask", "Flask app, ~1,000 modules")):
-        s = data["throughput"].get(key)
-        if not s:
-            continue
-        add("*%s* — %s." % (title, others_note([o for v in s.values() for o in v["others"]])))
-        add("")
-        add(table(["uWSGI, %s" % title, "requests/s per round", "median", "ratio to off", "per-round ratios",
-                   "CPU µs/req", "CPU ratio"], throughput_rows(s, UWSGI_LABELS, "off")))
-        add("")
-        if disturbed_note(s, "off"):
-            add(disturbed_note(s, "off"))
+    def throughput_tables(server, keys, labels, baseline):
+        for key, title in zip(keys, ("hello app", "Flask app, ~1,000 modules")):
+            s = data["throughput"].get(key)
+            if not s:
+                continue
+            add("*%s* — %s." % (title, others_note([o for v in s.values() for o in v["others"]])))
             add("")
+            add(table(["%s, %s" % (server, title), "requests/s per round", "median", "ratio to %s" % baseline,
+                       "per-round ratios", "CPU µs/req", "CPU ratio"], throughput_rows(s, labels, baseline)))
+            add("")
+            if disturbed_note(s, baseline):
+                add(disturbed_note(s, baseline))
+                add("")
+
+    throughput_tables("uWSGI", ("uwsgi_hello", "uwsgi_flask"), UWSGI_LABELS, "off")
     add("**Apache** 2.4 + mod_wsgi 4.9.4 daemon mode: event MPM, one `WSGIDaemonProcess threads=4` per "
         "virtual host, `WSGIApplicationGroup %{GLOBAL}`, keep-alive; three virtual hosts per httpd, one per "
         "variant. Two alike virtual hosts of one httpd differ by a few per cent by themselves "
         "(`bench/apache_bench.py`), so the rounds are spread over three httpds with the roles moved on by one "
         "host (`bench/apache_variants.py`, server settings from `bench/apache_bench.py`).")
     add("")
-    for key, title in (("apache_hello", "hello app"), ("apache_flask", "Flask app, ~1,000 modules")):
-        s = data["throughput"].get(key)
-        if not s:
-            continue
-        add("*%s* — %s." % (title, others_note([o for v in s.values() for o in v["others"]])))
-        add("")
-        add(table(["Apache, %s" % title, "requests/s per round", "median", "ratio to plain", "per-round ratios",
-                   "CPU µs/req", "CPU ratio"], throughput_rows(s, APACHE_LABELS, "plain")))
-        add("")
-        if disturbed_note(s, "plain"):
-            add(disturbed_note(s, "plain"))
-            add("")
+    throughput_tables("Apache", ("apache_hello", "apache_flask"), APACHE_LABELS, "plain")
 
     # -- 3. saves
     add("## 3. Save → first response with the new code")
