@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 
 APACHE = "/usr/sbin/apache2"
@@ -400,6 +401,48 @@ class Httpd:
     def __exit__(self, *exc):
         self.stop()
 
+
+# -- what tests ask of a running server ------------------------------------------------
+
+
+def get_ok(server, host, path="/"):
+    """A 200 response's JSON (the body, for the test apps' /config)."""
+    response = server.get(host, path)
+    assert response.status == 200, (host, response, server.log()[-3000:])
+    return response.json() if path != "/config" else response.body
+
+
+def get_message_after_save(server, host, message):
+    """The app's JSON once it serves `message` (see Httpd.get_after_save)."""
+    response = server.get_after_save(host, lambda r: r.status == 200 and r.json()["message"] == message)
+    assert response.status == 200, (host, response, server.log()[-3000:])
+    return response.json()
+
+
+def edits_under_requests(server, host, workspace, app, clients=6, requests=15, saves=3):
+    """`clients` threads each send `requests` GET /slow to `host` while the
+    app's views.py is saved `saves` times, 0.3 s apart, with the message
+    "<app> concurrent <i>". Returns ([(status, message)...], [exception...],
+    threads still running after 120 s)."""
+    results, errors = [], []
+
+    def client():
+        try:
+            for _ in range(requests):
+                response = server.get(host, "/slow")
+                results.append((response.status, response.json()["message"]))
+        except Exception as exc:  # returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for index in range(saves):
+        write_views(workspace, app, "%s concurrent %d" % (app, index))
+        threading.Event().wait(0.3)
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors, sum(1 for thread in threads if thread.is_alive())
 
 def config_test(config_text, workspace, flag="-t"):
     """`apache2 -t` (or another checking flag such as -L) on a config text;

@@ -2,7 +2,6 @@
 virtual host, %{GLOBAL} application group: the recommended setup."""
 
 import os
-import threading
 import time
 
 import pytest
@@ -106,17 +105,8 @@ def server(workspace):
     print(httpd.log())
 
 
-def get_ok(server, host, path="/"):
-    response = server.get(host, path)
-    assert response.status == 200, (host, response, server.log()[-3000:])
-    return response.json() if path != "/config" else response.body
-
-
-def get_message_after_save(server, host, message):
-    """The app's JSON once it serves `message` (see Httpd.get_after_save)."""
-    response = server.get_after_save(host, lambda r: r.status == 200 and r.json()["message"] == message)
-    assert response.status == 200, (host, response, server.log()[-3000:])
-    return response.json()
+get_ok = harness.get_ok
+get_message_after_save = harness.get_message_after_save
 
 
 def get_error_after_save(server, host):
@@ -180,25 +170,8 @@ def test_an_edit_reloads_only_the_host_whose_packages_it_touches(server, workspa
 
 def test_threads_keep_being_served_while_the_host_reloads(server, workspace):
     before = get_ok(server, "a.test")["message"]
-    results, errors = [], []
-
-    def client():
-        try:
-            for _ in range(15):
-                response = server.get("a.test", "/slow")
-                results.append((response.status, response.json()["message"]))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=client) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for round_ in range(3):
-        harness.write_views(workspace, "appa", "appa concurrent %d" % round_)
-        threading.Event().wait(0.3)
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+    results, errors, hung = harness.edits_under_requests(server, "a.test", workspace, "appa")
+    assert not hung
     assert not errors
     assert {status for status, _ in results} == {200}
     messages = {message for _, message in results}

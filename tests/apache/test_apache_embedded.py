@@ -2,8 +2,6 @@
 Apache child itself, both virtual hosts in its main interpreter (%{GLOBAL}),
 so their Reloaders share one sys.modules."""
 
-import threading
-
 import pytest
 
 import apache_harness as harness
@@ -61,17 +59,8 @@ def server(workspace):
     print(httpd.log())
 
 
-def get_ok(server, host, path="/"):
-    response = server.get(host, path)
-    assert response.status == 200, (host, response, server.log()[-3000:])
-    return response.json()
-
-
-def get_message_after_save(server, host, message):
-    """The app's JSON once it serves `message` (see Httpd.get_after_save)."""
-    response = server.get_after_save(host, lambda r: r.status == 200 and r.json()["message"] == message)
-    assert response.status == 200, (host, response, server.log()[-3000:])
-    return response.json()
+get_ok = harness.get_ok
+get_message_after_save = harness.get_message_after_save
 
 
 def test_both_hosts_run_embedded_in_one_threaded_child(server):
@@ -98,26 +87,10 @@ def test_an_edit_reloads_only_the_host_whose_packages_it_touches(server, workspa
 
 def test_threads_keep_being_served_while_the_host_reloads(server, workspace):
     before = get_ok(server, "ea.test")["message"]
-    statuses, messages, errors = [], set(), []
-
-    def client():
-        try:
-            for _ in range(15):
-                response = server.get("ea.test", "/slow")
-                statuses.append(response.status)
-                messages.add(response.json()["message"])
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=client) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for round_ in range(3):
-        harness.write_views(workspace, "appea", "appea concurrent %d" % round_)
-        threading.Event().wait(0.3)
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+    results, errors, hung = harness.edits_under_requests(server, "ea.test", workspace, "appea")
+    assert not hung
+    statuses = [status for status, _ in results]
+    messages = {message for _, message in results}
     assert not errors and set(statuses) == {200}
     assert messages <= {before} | {"appea concurrent %d" % i for i in range(3)}
     assert get_message_after_save(server, "ea.test", "appea concurrent 2")["message"] == "appea concurrent 2"

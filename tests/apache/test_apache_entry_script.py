@@ -1,7 +1,6 @@
 """pyfresh.mod_wsgi_entry, called the way mod_wsgi calls the installed
 pyfresh.wsgi, in this process (no httpd): what it does with PYFRESH_CONFIG."""
 
-import os
 import sys
 import time
 import uuid

@@ -3,7 +3,6 @@ scope, PyFreshWatch, PyFreshRestartOn and compiled extensions (restart of
 the daemon process; logged only in embedded mode), reload hooks and
 statistics."""
 
-import json
 import os
 import shutil
 import subprocess
