@@ -108,11 +108,6 @@ bool MountSource(const std::string& mount, const char* callable, AppSource* out)
   return true;
 }
 
-std::string Suggestion(const std::string& mountpoint) {
-  if (MountKey(mountpoint).empty()) return "`pyfresh-app = package.module:callable`";
-  return "`pyfresh-app = " + mountpoint + "=package.module:callable`";
-}
-
 // What uWSGI's mount loader needs to load `app.spec` the way the engine
 // will re-import it.
 pyfresh::Status MountTarget(const AppOption& app, const char* callable, std::string* target) {
@@ -139,6 +134,11 @@ pyfresh::Status MountTarget(const AppOption& app, const char* callable, std::str
 }
 
 }  // namespace
+
+std::string PyfreshAppSuggestion(const std::string& mountpoint) {
+  if (MountKey(mountpoint).empty()) return "`pyfresh-app = package.module:callable`";
+  return "`pyfresh-app = " + mountpoint + "=package.module:callable`";
+}
 
 const AppSource* AppTable::Find(std::string_view mountpoint) const {
   const std::string_view key = MountKey(mountpoint);
@@ -197,7 +197,7 @@ pyfresh::Status AppTable::Build(const PythonAppOptions& python, const std::vecto
         return pyfresh::Status::Error(
             "the app at mountpoint " + QuoteForMessage(source.mountpoint) + " is loaded by " + source.origin +
             ", which pyfresh cannot import again by itself; say which callable to reload with " +
-            Suggestion(source.mountpoint) + " (or turn pyfresh off with `pyfresh-enabled = false`)");
+            PyfreshAppSuggestion(source.mountpoint) + " (or turn pyfresh off with `pyfresh-enabled = false`)");
       }
     }
   }

@@ -70,6 +70,10 @@ class AppTable {
 // other specs unchanged.
 std::string AbsoluteSpec(const std::string& spec, const std::string& cwd);
 
+// The `pyfresh-app` line that names the callable to reload for an app at
+// `mountpoint`, for error messages.
+std::string PyfreshAppSuggestion(const std::string& mountpoint);
+
 }  // namespace pyfresh_uwsgi
 
 #endif  // PYFRESH_UWSGI_APP_TABLE_H_

@@ -204,9 +204,7 @@ void WrapApps() {
     if (source == nullptr || source->spec.empty()) {
       ExitAppError("app " + std::to_string(id) + " (mountpoint=" + pyfresh::QuoteForMessage(mountpoint) +
                    ") was not loaded from an option pyfresh knows (a module's `applications` dict?): "
-                   "say which callable to reload with `pyfresh-app = " +
-                   (MountKey(mountpoint).empty() ? std::string() : mountpoint + "=") +
-                   "package.module:callable`");
+                   "say which callable to reload with " + PyfreshAppSuggestion(mountpoint));
     }
     pyfresh::Status status = WrapApp(id, AbsoluteSpec(source->spec, cwd), g_state->pairs, g_load_started_ns);
     if (!status.ok()) ExitAppError(status.message());
