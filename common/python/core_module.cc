@@ -526,8 +526,36 @@ PyObject* DetectorRetainOnly(PyObject* self_object, PyObject* paths_object) {
   Py_RETURN_NONE;
 }
 
-// The check of Detector.check() (synchronous) and Gate.__call__ (the
-// lock-free fast path fed by the monitor thread); -1 on error.
+PyObject* DetectorAcceptSeen(PyObject* self_object, PyObject* paths_object) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  try {
+    std::vector<std::string> paths;
+    if (!ToPathList(paths_object, &paths)) return nullptr;
+    self->detector->AcceptSeen(paths);
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* DetectorUnsettled(PyObject* self_object, PyObject* paths_object) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  PyObject* result = nullptr;
+  try {
+    std::vector<std::string> paths;
+    if (!ToPathList(paths_object, &paths)) return nullptr;
+    result = ToPyList(self->detector->Unsettled(paths));
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+  if (result != nullptr && HasPendingLog(self) && FlushDetectorLog(self) < 0) Py_CLEAR(result);
+  return result;
+}
+
+// The check of Detector.check() (compares polled files now) and
+// Gate.__call__ (the lock-free fast path); -1 on error.
 int RunCheck(DetectorObject* self, bool synchronous) {
   bool stale = false;
   try {
@@ -576,11 +604,23 @@ PyObject* DetectorWatchedCount(PyObject* self_object, void*) {
   return PyLong_FromSize_t(self->detector->watched_directory_count());
 }
 
+PyObject* DetectorPolledCount(PyObject* self_object, void*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  return PyLong_FromSize_t(self->detector->polled_count());
+}
+
 PyMethodDef detector_methods[] = {
     {"track", DetectorTrack, METH_O, "Record the current identity of a path (or iterable of paths) as its baseline."},
     {"retain_only", DetectorRetainOnly, METH_O, "Stop tracking every path not in the iterable."},
+    {"accept_seen", DetectorAcceptSeen, METH_O,
+     "For each stale path: accept the identity seen when it was found stale (not a fresh stat), "
+     "then compare once with the file now."},
+    {"unsettled", DetectorUnsettled, METH_O,
+     "The given paths still being written (inotify: modified and not closed; polled: changed since the "
+     "previous look)."},
     {"check", DetectorCheck, METH_NOARGS,
-     "True when at least one tracked file is stale; reads pending events now (requests use a lock-free flag)."},
+     "True when at least one tracked file is stale; compares polled files whatever the poll interval."},
     {"stale_paths", DetectorStalePaths, METH_NOARGS, "The stale paths, sorted."},
     {nullptr, nullptr, 0, nullptr},
 };
@@ -589,6 +629,8 @@ PyGetSetDef detector_getset[] = {
     {"method", DetectorMethod, nullptr, "'not started', 'inotify' or 'polling'.", nullptr},
     {"tracked_count", DetectorTrackedCount, nullptr, "Number of tracked paths.", nullptr},
     {"watched_directory_count", DetectorWatchedCount, nullptr, "Number of watched directories.", nullptr},
+    {"polled_count", DetectorPolledCount, nullptr,
+     "Number of tracked paths compared by stat (their directory cannot be watched).", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 

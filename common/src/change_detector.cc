@@ -9,7 +9,6 @@
 #include <system_error>
 #include <utility>
 
-#include "event_monitor.h"
 #include "text.h"
 
 namespace pyfresh {
@@ -56,7 +55,21 @@ const char kAnyEntry[] = "";
 
 constexpr uint64_t kFastInotify = 1;
 constexpr uint64_t kFastPolling = 2;
-constexpr int64_t kSyncIntervalNs = 2'000'000;
+
+// Holds draining_ raised while events read from the queue are handled and
+// published (see Check()).
+class DrainWindow {
+ public:
+  explicit DrainWindow(std::atomic<int>* draining) : draining_(draining) {
+    draining_->fetch_add(1, std::memory_order_seq_cst);
+  }
+  ~DrainWindow() { draining_->fetch_sub(1, std::memory_order_seq_cst); }
+  DrainWindow(const DrainWindow&) = delete;
+  DrainWindow& operator=(const DrainWindow&) = delete;
+
+ private:
+  std::atomic<int>* const draining_;
+};
 
 std::string FormatSeconds(int64_t ns) {
   std::array<char, 64> buffer;
@@ -93,18 +106,15 @@ ChangeDetector::ChangeDetector(DetectorOptions options, const Filesystem& filesy
       clock_(clock),
       make_watcher_(std::move(make_watcher)),
       log_(std::move(log)) {
-  on_entry_ = [this](const std::string& directory, const std::string& name) {
-    OnEntryLocked(directory, name);
+  on_entry_ = [this](const std::string& directory, const std::string& name, EntryEvent event) {
+    OnEntryLocked(directory, name, event);
   };
   on_overflow_ = [this] { events_lost_ = true; };
   // Registers the fork handler before anything can be started.
   CurrentForkGeneration();
 }
 
-ChangeDetector::~ChangeDetector() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  monitor_.reset();  // joins its thread before the watched fd is closed
-}
+ChangeDetector::~ChangeDetector() = default;
 
 void ChangeDetector::Track(const std::string& path) {
   std::vector<std::string> messages;
@@ -138,46 +148,89 @@ void ChangeDetector::RetainOnly(const std::unordered_set<std::string>& keep) {
     // The directory watch stays: events there now find no entry.
     UnanchorLocked(it->first, &it->second);
     stale_.erase(it->first);
+    polled_.erase(it->first);
     it = tracked_.erase(it);
   }
   PublishLocked();
 }
 
-bool ChangeDetector::Check() {
-  // The common case: nothing happened since the last look. No lock, no
-  // syscall (a syscall costs about 1 us on a VM).
-  const uint64_t token = fast_token_.load(std::memory_order_acquire);
-  if (token != 0 && (token >> 2) == CurrentForkGeneration() + 1) {
-    const uint64_t mode = token & 3;
-    // The monitor thread's flag is trusted only within kSyncIntervalNs of
-    // the last synchronous read of the queue: a request that starts that
-    // long after a save has completed sees it, even if the thread has not
-    // been scheduled yet. Above ~500 requests/s a process pays one read per
-    // interval; below, one read per request (~1 us) is nothing.
-    if (mode == kFastInotify && !events_pending_.load(std::memory_order_acquire) &&
-        clock_.NowNs() - last_sync_ns_.load(std::memory_order_acquire) < kSyncIntervalNs) {
-      return has_stale_.load(std::memory_order_acquire);
+void ChangeDetector::AcceptSeen(const std::vector<std::string>& paths) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const std::string& path : paths) {
+    auto it = tracked_.find(path);
+    if (it == tracked_.end() || stale_.count(path) == 0) continue;
+    it->second.baseline = it->second.seen;
+    stale_.erase(path);
+    // An event about a later save may already have been read while the
+    // path was stale (and not compared then): compare now.
+    CompareLocked(path, it->second);
+  }
+  PublishLocked();
+}
+
+std::vector<std::string> ChangeDetector::Unsettled(const std::vector<std::string>& paths) {
+  std::vector<std::string> unsettled;
+  std::vector<std::string> messages;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    DrainWindow window(&draining_);
+    if (RunningLocked() && method_ == DetectionMethod::kInotify) DrainLocked();
+    const bool all_polled = !RunningLocked() || method_ == DetectionMethod::kPolling;
+    for (const std::string& path : paths) {
+      auto it = tracked_.find(path);
+      if (it == tracked_.end()) continue;
+      Tracked& tracked = it->second;
+      if (all_polled || tracked.polled) {
+        const FileIdentity now = filesystem_.Stat(path);
+        if (now != tracked.seen) unsettled.push_back(path);
+        tracked.seen = now;
+      } else if (tracked.being_written) {
+        unsettled.push_back(path);
+      }
     }
-    if (mode == kFastPolling && clock_.NowNs() < next_poll_ns_.load(std::memory_order_acquire)) {
+    PublishLocked();
+    messages.swap(pending_log_);
+  }
+  EmitLog(&messages);
+  return unsettled;
+}
+
+bool ChangeDetector::Check() {
+  const uint64_t token = fast_token_.load(std::memory_order_acquire);
+  if (token != 0 && (token >> 32) == ((CurrentForkGeneration() + 1) & 0xffffffffu)) {
+    const uint64_t mode = token & 3;
+    if (mode == kFastInotify) {
+      // The kernel queued the event of any save completed before this call.
+      // An empty queue means no news, unless another caller has just read
+      // events it has not published yet (draining_), or the watcher was
+      // replaced (the token changed) while we asked.
+      if (!EventsPendingOn(fast_fd_.load(std::memory_order_acquire))) {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (draining_.load(std::memory_order_seq_cst) == 0 &&
+            fast_token_.load(std::memory_order_acquire) == token) {
+          return has_stale_.load(std::memory_order_acquire);
+        }
+      }
+    } else if (mode == kFastPolling && clock_.NowNs() < next_poll_ns_.load(std::memory_order_acquire)) {
       return has_stale_.load(std::memory_order_acquire);
     }
   }
-  return CheckLocked(/*synchronous=*/token != 0 && (token & 3) == kFastInotify);
+  return CheckLocked(/*compare_polled_now=*/false);
 }
 
-bool ChangeDetector::CheckNow() { return CheckLocked(/*synchronous=*/true); }
+bool ChangeDetector::CheckNow() { return CheckLocked(/*compare_polled_now=*/true); }
 
-bool ChangeDetector::CheckLocked(bool synchronous) {
+bool ChangeDetector::CheckLocked(bool compare_polled_now) {
   std::vector<std::string> messages;
   bool stale;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    DrainWindow window(&draining_);
     if (!RunningLocked()) {
       StartLocked(/*restart=*/false);
-    } else if (method_ == DetectionMethod::kInotify) {
-      CheckInotifyLocked(synchronous);
     } else {
-      CheckPollingLocked();
+      if (method_ == DetectionMethod::kInotify) DrainLocked();
+      ComparePolledLocked(compare_polled_now);
     }
     stale = !stale_.empty();
     PublishLocked();
@@ -209,25 +262,33 @@ size_t ChangeDetector::watched_directory_count() const {
   return RunningLocked() ? watched_directories_.size() : 0;
 }
 
+size_t ChangeDetector::polled_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!RunningLocked()) return 0;
+  return method_ == DetectionMethod::kPolling ? tracked_.size() : polled_.size();
+}
+
 bool ChangeDetector::RunningLocked() const {
   return method_ != DetectionMethod::kNotStarted &&
          started_in_fork_generation_ == CurrentForkGeneration();
 }
 
 void ChangeDetector::ResetWatchingLocked() {
+  // The token first: a fast path that asked the old descriptor sees the
+  // token change and takes the lock. In a forked child this only closes
+  // the inherited descriptor; the parent's watches are untouched.
   fast_token_.store(0, std::memory_order_release);
-  // The monitor first: it polls the watcher's descriptor. In a forked child
-  // both only close inherited descriptors; the parent's are untouched.
-  monitor_.reset();
-  events_pending_.store(false, std::memory_order_release);
+  fast_fd_.store(-1, std::memory_order_release);
   watcher_.reset();
   watched_directories_.clear();
+  unwatchable_directories_.clear();
   anchors_.clear();
+  polled_.clear();
   for (auto& entry : tracked_) {
-    entry.second.anchor_directory.clear();
-    entry.second.anchor_name.clear();
-    entry.second.anchored_at_ancestor = false;
+    entry.second.anchors.clear();
     entry.second.watches_entries = false;
+    entry.second.polled = false;
+    entry.second.being_written = false;
   }
   event_paths_.clear();
   events_lost_ = false;
@@ -235,6 +296,7 @@ void ChangeDetector::ResetWatchingLocked() {
 
 void ChangeDetector::StartLocked(bool restart) {
   ResetWatchingLocked();
+  ++start_count_;
   started_in_fork_generation_ = CurrentForkGeneration();
   last_full_check_ns_ = clock_.NowNs();
   if (options_.force_polling) {
@@ -252,24 +314,21 @@ void ChangeDetector::StartLocked(bool restart) {
   }
   watcher_ = std::move(watcher);
   method_ = DetectionMethod::kInotify;
-  if (const int fd = watcher_->ReadinessFd(); fd >= 0) {
-    Status monitor = internal::EventMonitor::Start(fd, &events_pending_, &monitor_);
-    if (!monitor.ok()) {
-      LogLocked("pyfresh: " + monitor.message() + "; reading inotify events on every request instead");
-    }
-  }
+  fast_fd_.store(watcher_->ReadinessFd(), std::memory_order_release);
   // Watches first, then the comparison: a change in between is not lost.
   for (auto& entry : tracked_) {
-    if (!AnchorLocked(entry.first, &entry.second)) return;  // fell back to polling
-    if (entry.second.baseline.is_directory && !AnchorEntriesLocked(entry.first, &entry.second)) return;
+    AnchorLocked(entry.first, &entry.second);
+    if (entry.second.baseline.is_directory) AnchorEntriesLocked(entry.first, &entry.second);
   }
   std::string summary = internal::CountOf(tracked_.size(), "file", "files") + " in " +
                         internal::CountOf(watched_directories_.size(), "directory", "directories");
+  const std::string polled =
+      polled_.empty() ? "" : " (" + std::to_string(polled_.size()) + " of them polled)";
   if (restart) {
     LogLocked("pyfresh: inotify events were lost or a watched directory went away; watching " +
-              summary + " again");
+              summary + " again" + polled);
   } else {
-    LogLocked("pyfresh: watching " + summary + " with inotify");
+    LogLocked("pyfresh: watching " + summary + " with inotify" + polled);
   }
   CompareAllLocked();
 }
@@ -283,52 +342,91 @@ void ChangeDetector::FallBackToPollingLocked(const std::string& reason) {
   CompareAllLocked();
 }
 
-bool ChangeDetector::AnchorLocked(const std::string& path, Tracked* tracked) {
-  std::string directory = Dirname(path);
-  std::string name = Basename(path);
+bool ChangeDetector::WatchLocked(const std::string& directory, std::string* error) {
+  if (watched_directories_.count(directory) != 0) return true;
+  auto known = unwatchable_directories_.find(directory);
+  if (known != unwatchable_directories_.end()) {
+    *error = known->second;
+    return false;
+  }
+  Status status = watcher_->Watch(directory);
+  if (!status.ok()) {
+    *error = status.message();
+    unwatchable_directories_.emplace(directory, status.message());
+    LogLocked("pyfresh: " + status.message() + "; polling the files there on every check instead");
+    return false;
+  }
+  watched_directories_.insert(directory);
+  return true;
+}
+
+void ChangeDetector::PollLocked(const std::string& path, Tracked* tracked) {
+  if (tracked->polled) return;
+  tracked->polled = true;
+  tracked->seen = tracked->baseline;
+  polled_.insert(path);
+}
+
+bool ChangeDetector::AddAnchorLocked(const std::string& target, const std::string& path, Tracked* tracked) {
+  std::string directory = Dirname(target);
+  std::string name = Basename(target);
   bool at_ancestor = false;
-  // A watched directory exists (its removal restarts the watching).
-  while (watched_directories_.count(directory) == 0 && !filesystem_.Stat(directory).exists) {
+  // A watched directory exists (its removal restarts the watching). A
+  // component that exists but is not a directory (a zip archive on
+  // sys.path: /srv/deps.zip/pkg/mod.py) is anchored where it lives.
+  while (watched_directories_.count(directory) == 0 && !filesystem_.Stat(directory).is_directory) {
     std::string parent = Dirname(directory);
     if (parent == directory) break;  // "/" or "."
     name = Basename(directory);
     directory = std::move(parent);
     at_ancestor = true;
   }
-  if (watched_directories_.count(directory) == 0) {
-    Status status = watcher_->Watch(directory);
-    if (!status.ok()) {
-      FallBackToPollingLocked(status.message());
-      return false;
-    }
-    watched_directories_.insert(directory);
+  for (const Anchor& anchor : tracked->anchors) {
+    if (anchor.directory == directory && anchor.name == name) return true;
   }
-  if (tracked->anchor_directory == directory && tracked->anchor_name == name) return true;
-  if (!tracked->anchor_directory.empty()) {
-    RemoveAnchorLocked(tracked->anchor_directory, tracked->anchor_name, path);
+  std::string error;
+  if (!WatchLocked(directory, &error)) {
+    PollLocked(path, tracked);
+    return false;
   }
   anchors_[directory][name].push_back(path);
-  tracked->anchor_directory = std::move(directory);
-  tracked->anchor_name = std::move(name);
-  tracked->anchored_at_ancestor = at_ancestor;
+  tracked->anchors.push_back(Anchor{std::move(directory), std::move(name), at_ancestor});
   return true;
 }
 
-bool ChangeDetector::AnchorEntriesLocked(const std::string& path, Tracked* tracked) {
-  if (tracked->watches_entries) return true;
-  if (watched_directories_.count(path) == 0) {
-    Status status = watcher_->Watch(path);
-    if (!status.ok()) {
-      // Gone or not a directory any more: the comparison will tell.
-      if (!filesystem_.Stat(path).is_directory) return true;
-      FallBackToPollingLocked(status.message());
-      return false;
-    }
-    watched_directories_.insert(path);
+void ChangeDetector::AnchorLocked(const std::string& path, Tracked* tracked) {
+  UnanchorLocked(path, tracked);
+  const bool was_polled = tracked->polled;
+  tracked->polled = false;
+  AddAnchorLocked(path, path, tracked);
+  tracked->follows_links = false;
+  if (!path.empty() && path[0] == '/') {
+    Filesystem::Resolved resolved = filesystem_.ResolveLinks(path);
+    for (const std::string& link : resolved.links) AddAnchorLocked(link, path, tracked);
+    if (resolved.real_path != path) AddAnchorLocked(resolved.real_path, path, tracked);
+    tracked->follows_links = !resolved.links.empty();
+  }
+  if (!tracked->polled) {
+    polled_.erase(path);
+  } else if (!was_polled) {
+    tracked->seen = tracked->baseline;
+  }
+  if (tracked->watches_entries) {
+    tracked->watches_entries = false;
+    AnchorEntriesLocked(path, tracked);
+  }
+}
+
+void ChangeDetector::AnchorEntriesLocked(const std::string& path, Tracked* tracked) {
+  if (tracked->watches_entries) return;
+  std::string error;
+  if (!WatchLocked(path, &error)) {
+    // Gone or not a directory any more: the comparison will tell.
+    if (filesystem_.Stat(path).is_directory) PollLocked(path, tracked);
+    return;
   }
   anchors_[path][kAnyEntry].push_back(path);
   tracked->watches_entries = true;
-  return true;
 }
 
 void ChangeDetector::RemoveAnchorLocked(const std::string& directory, const std::string& name,
@@ -345,45 +443,60 @@ void ChangeDetector::RemoveAnchorLocked(const std::string& directory, const std:
 }
 
 void ChangeDetector::UnanchorLocked(const std::string& path, Tracked* tracked) {
-  if (tracked->watches_entries) {
-    RemoveAnchorLocked(path, kAnyEntry, path);
-    tracked->watches_entries = false;
-  }
-  if (tracked->anchor_directory.empty()) return;
-  RemoveAnchorLocked(tracked->anchor_directory, tracked->anchor_name, path);
-  tracked->anchor_directory.clear();
-  tracked->anchor_name.clear();
-  tracked->anchored_at_ancestor = false;
+  if (tracked->watches_entries) RemoveAnchorLocked(path, kAnyEntry, path);
+  for (const Anchor& anchor : tracked->anchors) RemoveAnchorLocked(anchor.directory, anchor.name, path);
+  tracked->anchors.clear();
+  tracked->follows_links = false;
 }
 
 void ChangeDetector::TrackLocked(const std::string& path) {
   if (path.empty()) return;
   Tracked& tracked = tracked_[path];
-  if (RunningLocked() && method_ == DetectionMethod::kInotify) {
-    // Watch before taking the baseline, so no change slips in between. A
-    // failure falls back to polling (which compares everything once).
-    AnchorLocked(path, &tracked);
-  }
+  const bool watching = RunningLocked() && method_ == DetectionMethod::kInotify;
+  // Watch before taking the baseline, so no change slips in between.
+  if (watching) AnchorLocked(path, &tracked);
   tracked.baseline = filesystem_.Stat(path);
-  if (tracked.baseline.is_directory && !tracked.watches_entries && RunningLocked() &&
-      method_ == DetectionMethod::kInotify && AnchorEntriesLocked(path, &tracked) &&
-      method_ == DetectionMethod::kInotify) {
+  tracked.seen = tracked.baseline;
+  tracked.being_written = false;
+  if (watching && tracked.baseline.is_directory && !tracked.watches_entries) {
+    AnchorEntriesLocked(path, &tracked);
     // Watched now: take the baseline again, so no entry change slips in between.
-    tracked.baseline = filesystem_.Stat(path);
+    if (tracked.watches_entries) tracked.baseline = tracked.seen = filesystem_.Stat(path);
   }
+  if (tracked.polled) polled_.insert(path);
   stale_.erase(path);
 }
 
-void ChangeDetector::CompareLocked(const std::string& path, const Tracked& tracked) {
+void ChangeDetector::CompareLocked(const std::string& path, Tracked& tracked) {
   if (stale_.count(path) != 0) return;  // sticky: no need to look again
-  if (filesystem_.Stat(path) != tracked.baseline) stale_.insert(path);
+  FileIdentity now = filesystem_.Stat(path);
+  if (now != tracked.baseline) {
+    stale_.insert(path);
+    tracked.seen = now;
+  }
 }
 
 void ChangeDetector::CompareAllLocked() {
-  for (const auto& entry : tracked_) CompareLocked(entry.first, entry.second);
+  for (auto& entry : tracked_) CompareLocked(entry.first, entry.second);
 }
 
-void ChangeDetector::OnEntryLocked(const std::string& directory, const std::string& name) {
+void ChangeDetector::ComparePolledLocked(bool now) {
+  const bool all = method_ == DetectionMethod::kPolling;
+  if (!all && polled_.empty()) return;
+  const int64_t time = clock_.NowNs();
+  if (!now && time - last_full_check_ns_ < options_.poll_interval_ns) return;
+  last_full_check_ns_ = time;
+  if (all) {
+    CompareAllLocked();
+    return;
+  }
+  for (const std::string& path : polled_) {
+    auto it = tracked_.find(path);
+    if (it != tracked_.end()) CompareLocked(path, it->second);
+  }
+}
+
+void ChangeDetector::OnEntryLocked(const std::string& directory, const std::string& name, EntryEvent event) {
   // The common case (bytecode, swap files, untracked modules) ends here
   // without a stat.
   auto by_directory = anchors_.find(directory);
@@ -394,25 +507,21 @@ void ChangeDetector::OnEntryLocked(const std::string& directory, const std::stri
   }
   auto by_name = by_directory->second.find(name);
   if (by_name == by_directory->second.end()) return;
-  event_paths_.insert(event_paths_.end(), by_name->second.begin(), by_name->second.end());
+  for (const std::string& path : by_name->second) {
+    auto it = tracked_.find(path);
+    if (it == tracked_.end()) continue;
+    // A writer at work on this very name (not a directory's entry).
+    if (event == EntryEvent::kWritten) {
+      it->second.being_written = true;
+    } else if (event != EntryEvent::kAttributesChanged) {
+      it->second.being_written = false;  // closed, or replaced, or gone
+    }
+    event_paths_.push_back(path);
+  }
 }
 
-void ChangeDetector::CheckInotifyLocked(bool synchronous) {
-  if (monitor_ != nullptr) {
-    const bool pending = events_pending_.load(std::memory_order_acquire);
-    if (!synchronous && !pending) return;
-    // A raised flag is cleared before reading the descriptor dry and the
-    // thread re-armed after: an event arriving in between is either read
-    // now or raises the flag again. Without the flag raised, the thread is
-    // still armed and is left alone.
-    if (pending) events_pending_.store(false, std::memory_order_release);
-    last_sync_ns_.store(clock_.NowNs(), std::memory_order_release);
-    const bool any = watcher_->Drain(on_entry_, on_overflow_);
-    if (pending) monitor_->Rearm();
-    if (!any) return;
-  } else if (!watcher_->Drain(on_entry_, on_overflow_)) {
-    return;  // the cheap, common case
-  }
+void ChangeDetector::DrainLocked() {
+  if (!watcher_->Drain(on_entry_, on_overflow_)) return;  // the cheap, common case
   if (events_lost_) {
     StartLocked(/*restart=*/true);
     return;
@@ -425,21 +534,16 @@ void ChangeDetector::CheckInotifyLocked(bool synchronous) {
   for (const std::string& path : paths) {
     auto it = tracked_.find(path);
     if (it == tracked_.end()) continue;
-    if (it->second.anchored_at_ancestor) {
-      // A missing directory on its way may exist now: move the anchor down.
-      if (!AnchorLocked(path, &it->second)) return;  // fell back (and compared all)
-    }
-    CompareLocked(path, it->second);
+    Tracked& tracked = it->second;
+    bool reanchor = tracked.follows_links;
+    for (const Anchor& anchor : tracked.anchors) reanchor = reanchor || anchor.at_ancestor;
+    // A missing directory on its way may exist now, or a link on the way
+    // may point elsewhere: anchor again.
+    if (reanchor) AnchorLocked(path, &tracked);
+    CompareLocked(path, tracked);
   }
   paths.clear();
   if (event_paths_.empty()) event_paths_.swap(paths);  // keep the capacity
-}
-
-void ChangeDetector::CheckPollingLocked() {
-  const int64_t now = clock_.NowNs();
-  if (now - last_full_check_ns_ < options_.poll_interval_ns) return;
-  last_full_check_ns_ = now;
-  CompareAllLocked();
 }
 
 std::string ChangeDetector::PollingSummaryLocked() const {
@@ -451,14 +555,16 @@ void ChangeDetector::PublishLocked() {
   has_stale_.store(!stale_.empty(), std::memory_order_release);
   uint64_t mode = 0;
   if (RunningLocked()) {
-    if (method_ == DetectionMethod::kInotify && monitor_ != nullptr) {
+    if (method_ == DetectionMethod::kInotify && polled_.empty() && watcher_->ReadinessFd() >= 0) {
       mode = kFastInotify;
     } else if (method_ == DetectionMethod::kPolling) {
       mode = kFastPolling;
       next_poll_ns_.store(last_full_check_ns_ + options_.poll_interval_ns, std::memory_order_release);
     }
   }
-  fast_token_.store(mode == 0 ? 0 : ((started_in_fork_generation_ + 1) << 2) | mode, std::memory_order_release);
+  const uint64_t generation = (started_in_fork_generation_ + 1) & 0xffffffffu;
+  fast_token_.store(mode == 0 ? 0 : (generation << 32) | ((start_count_ & 0x3fffffffu) << 2) | mode,
+                    std::memory_order_release);
 }
 
 void ChangeDetector::LogLocked(std::string message) { pending_log_.push_back(std::move(message)); }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -70,6 +71,14 @@ constexpr uint32_t kWatchMask = IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREA
 std::string ErrnoText(int error) {
   char buffer[256] = {};
   return StrerrorResult(strerror_r(error, buffer, sizeof buffer), buffer);
+}
+
+EntryEvent KindOf(uint32_t mask) {
+  if (mask & IN_CLOSE_WRITE) return EntryEvent::kWriteClosed;
+  // A new file is written next (open with O_CREAT); a new directory is not.
+  if ((mask & IN_MODIFY) || ((mask & IN_CREATE) && !(mask & IN_ISDIR))) return EntryEvent::kWritten;
+  if (mask & IN_ATTRIB) return EntryEvent::kAttributesChanged;
+  return EntryEvent::kOther;
 }
 
 class InotifyWatcher final : public DirectoryWatcher {
@@ -165,7 +174,8 @@ class InotifyWatcher final : public DirectoryWatcher {
     }
     if (event.len == 0) return;  // about the directory itself
     name_.assign(event.name, ::strnlen(event.name, event.len));
-    for (const std::string& directory : it->second) on_entry(directory, name_);
+    const EntryEvent kind = KindOf(event.mask);
+    for (const std::string& directory : it->second) on_entry(directory, name_, kind);
   }
 
   const int fd_;
@@ -174,6 +184,12 @@ class InotifyWatcher final : public DirectoryWatcher {
 };
 
 }  // namespace
+
+bool EventsPendingOn(int fd) {
+  int bytes = 0;
+  if (fd < 0 || ::ioctl(fd, FIONREAD, &bytes) != 0) return true;
+  return bytes > 0;
+}
 
 Status CreateInotifyWatcher(std::unique_ptr<DirectoryWatcher>* out) {
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

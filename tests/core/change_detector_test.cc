@@ -1,10 +1,12 @@
 #include "pyfresh/change_detector.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -284,23 +286,188 @@ TEST_F(ChangeDetectorTest, FallsBackToPollingWhenTheFactoryFails) {
   EXPECT_TRUE(detector->Check());
 }
 
-TEST_F(ChangeDetectorTest, FallsBackToPollingWhenAWatchFailsAtStart) {
-  hub_.fail_all_watches = true;
+TEST_F(ChangeDetectorTest, AWatchFailingAtStartPollsOnlyTheFilesThere) {
+  // One unwatchable directory (an NFS mount, the watch limit) costs a stat
+  // per check of its own files only; the rest stays on inotify.
+  hub_.fail_watch.insert("/mnt/nfs");
+  fs_.Create(kA, 5 * kSecond, 100);
+  const std::string remote = "/mnt/nfs/shared.py";
+  fs_.Create(remote, 5 * kSecond, 10);
+  auto detector = Make();
+  detector->Track(std::vector<std::string>{kA, remote});
+  EXPECT_FALSE(detector->Check());
+  EXPECT_EQ(detector->method(), DetectionMethod::kInotify);
+  EXPECT_EQ(detector->polled_count(), 1u);
+  EXPECT_TRUE(Contains(log_.joined(), "cannot watch directory '/mnt/nfs'")) << log_.joined();
+  EXPECT_TRUE(Contains(log_.joined(), "polling the files there on every check")) << log_.joined();
+  EXPECT_TRUE(Contains(log_.joined(), "watching 2 files in 1 directory with inotify (1 of them polled)"))
+      << log_.joined();
+  // The polled file is compared on the next check, without any event.
+  const int stats = fs_.stat_calls();
+  EXPECT_FALSE(detector->Check());
+  EXPECT_EQ(fs_.stat_calls(), stats + 1);  // that one file, not kA
+  fs_.Modify(remote, 9 * kSecond, 10);
+  EXPECT_TRUE(detector->Check());
+  EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{remote});
+  // The watched file still needs its event.
+  fs_.Modify(kA, 9 * kSecond, 100);
+  hub_.Emit(kDir, "a.py");
+  EXPECT_TRUE(detector->Check());
+  EXPECT_EQ(detector->StalePaths(), (std::vector<std::string>{kA, remote}));
+}
+
+TEST_F(ChangeDetectorTest, PolledFilesRespectThePollInterval) {
+  hub_.fail_watch.insert("/mnt/nfs");
+  const std::string remote = "/mnt/nfs/shared.py";
+  fs_.Create(remote, 5 * kSecond, 10);
+  DetectorOptions options;
+  options.poll_interval_ns = kSecond;
+  auto detector = Make(options);
+  detector->Track(remote);
+  EXPECT_FALSE(detector->Check());
+  fs_.Modify(remote, 9 * kSecond, 10);
+  EXPECT_FALSE(detector->Check());  // within the interval
+  EXPECT_TRUE(detector->CheckNow());  // CheckNow compares whatever the interval
+}
+
+TEST_F(ChangeDetectorTest, WholeProcessPollingOnlyWhenNoWatcherCanBeMade) {
+  hub_.fail_create = true;
   DetectorOptions options;
   options.poll_interval_ns = kSecond / 2;
   auto detector = Started(options);
   EXPECT_EQ(detector->method(), DetectionMethod::kPolling);
-  EXPECT_EQ(detector->watched_directory_count(), 0u);
-  EXPECT_EQ(hub_.current, nullptr);  // the failed watcher was dropped
-  ASSERT_EQ(log_.lines().size(), 1u);
-  const std::string line = log_.lines()[0];
-  EXPECT_TRUE(Contains(line, "pyfresh: inotify unavailable (")) << line;
-  EXPECT_TRUE(Contains(line, "fs.inotify.max_user_watches")) << line;
-  EXPECT_TRUE(Contains(line, "polling 2 files every 0.5 s")) << line;
+  EXPECT_EQ(detector->polled_count(), 2u);
   fs_.Modify(kB, 9 * kSecond, 200);
   EXPECT_FALSE(detector->Check());
   clock_.Advance(kSecond / 2);
   EXPECT_TRUE(detector->Check());
+}
+
+TEST_F(ChangeDetectorTest, CheckNowComparesWhateverThePollInterval) {
+  // The engine's consistency re-check after a reload: a save that landed
+  // while the app was imported must be seen, even mid-interval.
+  DetectorOptions options;
+  options.force_polling = true;
+  options.poll_interval_ns = 3600 * kSecond;
+  auto detector = Started(options);
+  fs_.Modify(kA, 9 * kSecond, 100);
+  EXPECT_FALSE(detector->Check());
+  EXPECT_TRUE(detector->CheckNow());
+  EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{kA});
+}
+
+TEST_F(ChangeDetectorTest, AcceptSeenTakesTheIdentityFoundStaleNotAFreshStat) {
+  auto detector = Started();
+  fs_.Modify(kA, 6 * kSecond, 101);  // the typo
+  hub_.Emit(kDir, "a.py");
+  ASSERT_TRUE(detector->Check());
+  fs_.Modify(kA, 7 * kSecond, 100);  // the fix, saved while the reload failed
+  hub_.Emit(kDir, "a.py");
+  EXPECT_TRUE(detector->Check());  // event read while stale: not compared
+  detector->AcceptSeen({kA});
+  EXPECT_TRUE(detector->Check()) << "the fix was accepted without being imported";
+  EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{kA});
+}
+
+TEST_F(ChangeDetectorTest, AcceptSeenSettlesAFileThatDidNotChangeAgain) {
+  auto detector = Started();
+  fs_.Modify(kA, 6 * kSecond, 101);
+  hub_.Emit(kDir, "a.py");
+  ASSERT_TRUE(detector->Check());
+  detector->AcceptSeen({kA, kB, "/not/tracked.py"});
+  EXPECT_FALSE(detector->Check());
+  fs_.Modify(kA, 7 * kSecond, 100);
+  hub_.Emit(kDir, "a.py");
+  EXPECT_TRUE(detector->Check());
+}
+
+TEST_F(ChangeDetectorTest, UnsettledWhileAWriterHasTheFileOpen) {
+  auto detector = Started();
+  fs_.Modify(kA, 6 * kSecond, 0);  // truncated
+  hub_.Emit(kDir, "a.py", EntryEvent::kWritten);
+  EXPECT_TRUE(detector->Check());
+  EXPECT_EQ(detector->Unsettled({kA, kB}), std::vector<std::string>{kA});
+  hub_.Emit(kDir, "a.py", EntryEvent::kAttributesChanged);
+  EXPECT_EQ(detector->Unsettled({kA}), std::vector<std::string>{kA});
+  hub_.Emit(kDir, "a.py", EntryEvent::kWriteClosed);
+  EXPECT_TRUE(detector->Unsettled({kA}).empty());
+  // Created, then renamed over (an atomic save): nobody writes it any more.
+  hub_.Emit(kDir, "a.py", EntryEvent::kWritten);
+  hub_.Emit(kDir, "a.py", EntryEvent::kOther);
+  EXPECT_TRUE(detector->Unsettled({kA}).empty());
+  // Tracking again (the reload read it) forgets the writer.
+  hub_.Emit(kDir, "a.py", EntryEvent::kWritten);
+  EXPECT_EQ(detector->Unsettled({kA}), std::vector<std::string>{kA});
+  detector->Track(kA);
+  EXPECT_TRUE(detector->Unsettled({kA}).empty());
+}
+
+TEST_F(ChangeDetectorTest, UnsettledWhenPolledUntilTwoLooksAgree) {
+  DetectorOptions options;
+  options.force_polling = true;
+  auto detector = Started(options);
+  fs_.Modify(kA, 6 * kSecond, 0);
+  ASSERT_TRUE(detector->Check());
+  EXPECT_TRUE(detector->Unsettled({kA}).empty());  // as when found stale
+  fs_.Modify(kA, 7 * kSecond, 50);  // still growing
+  EXPECT_EQ(detector->Unsettled({kA}), std::vector<std::string>{kA});
+  EXPECT_TRUE(detector->Unsettled({kA}).empty());
+}
+
+TEST_F(ChangeDetectorTest, SymlinkedFileHearsAboutItsTarget) {
+  // app/utils.py -> ../libs/utils.py (a monorepo): editing the target is
+  // an event in libs/, under the target's name.
+  fs_.Create("/repo/libs/utils.py", kSecond, 10);
+  fs_.Create("/repo/app/utils.py", kSecond, 10);  // what stat() follows to
+  fs_.Link("/repo/app/utils.py", "../libs/utils.py");
+  auto detector = Make();
+  detector->Track(std::string("/repo/app/utils.py"));
+  EXPECT_FALSE(detector->Check());
+  EXPECT_EQ(hub_.Watched(), (std::vector<std::string>{"/repo/app", "/repo/libs"}));
+  fs_.Modify("/repo/app/utils.py", 2 * kSecond, 11);
+  hub_.Emit("/repo/libs", "utils.py");
+  EXPECT_TRUE(detector->Check());
+  EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{"/repo/app/utils.py"});
+}
+
+TEST_F(ChangeDetectorTest, ReleaseSwitchAboveTheCodeIsHeardWhereTheLinkLives) {
+  // /srv/current -> releases/v1; `ln -sfn releases/v2 current` renames a
+  // new link over it: an event in /srv about "current".
+  const std::string module = "/srv/current/app/views.py";
+  fs_.Create(module, kSecond, 10);
+  fs_.MakeDir("/srv/releases/v1/app");
+  fs_.Link("/srv/current", "releases/v1");
+  auto detector = Make();
+  detector->Track(module);
+  EXPECT_FALSE(detector->Check());
+  const std::vector<std::string> watched = hub_.Watched();
+  EXPECT_NE(std::find(watched.begin(), watched.end(), "/srv"), watched.end());
+  EXPECT_NE(std::find(watched.begin(), watched.end(), "/srv/releases/v1/app"), watched.end());
+  fs_.MakeDir("/srv/releases/v2/app");
+  fs_.Link("/srv/current", "releases/v2");
+  fs_.Replace(module);
+  hub_.Emit("/srv", "current");
+  EXPECT_TRUE(detector->Check());
+  // Tracked again after the reload: now anchored in v2 as well.
+  detector->Track(module);
+  EXPECT_FALSE(detector->Check());
+  const std::vector<std::string> now = hub_.Watched();
+  EXPECT_NE(std::find(now.begin(), now.end(), "/srv/releases/v2/app"), now.end());
+  fs_.Modify(module, 3 * kSecond, 12);
+  hub_.Emit("/srv/releases/v2/app", "views.py");
+  EXPECT_TRUE(detector->Check());
+}
+
+TEST_F(ChangeDetectorTest, PathInsideAnArchiveIsAnchoredAtTheArchive) {
+  // zipimport origins (/srv/deps.zip/pkg/mod.py) are no directory path: no
+  // fallback, no polling; the archive's own directory is watched.
+  fs_.Create("/srv/deps.zip", kSecond, 1000);
+  auto detector = Make();
+  detector->Track(std::string("/srv/deps.zip/pkg/mod.py"));
+  EXPECT_FALSE(detector->Check());
+  EXPECT_EQ(detector->method(), DetectionMethod::kInotify);
+  EXPECT_EQ(detector->polled_count(), 0u);
+  EXPECT_EQ(hub_.Watched(), std::vector<std::string>{"/srv"});
 }
 
 TEST_F(ChangeDetectorTest, TrackingANewDirectoryWhileRunningWatchesIt) {
@@ -350,18 +517,18 @@ TEST_F(ChangeDetectorTest, DirectoryTrackedBeforeStartWatchesEntriesOnStart) {
   EXPECT_TRUE(detector->Check());
 }
 
-TEST_F(ChangeDetectorTest, FailingToWatchANewDirectoryFallsBackToPolling) {
+TEST_F(ChangeDetectorTest, FailingToWatchANewDirectoryPollsOnlyItsFiles) {
   auto detector = Started();
   hub_.fail_watch.insert("/app/lib");
   const std::string other = "/app/lib/util.py";
   fs_.Create(other, kSecond, 10);
   fs_.Modify(kA, 9 * kSecond, 100);  // changed, event not yet drained
+  hub_.Emit(kDir, "a.py");
   detector->Track(other);
-  EXPECT_EQ(detector->method(), DetectionMethod::kPolling);
-  EXPECT_TRUE(Contains(log_.joined(), "inotify unavailable (cannot watch directory '/app/lib'"))
-      << log_.joined();
-  EXPECT_TRUE(Contains(log_.joined(), "polling 3 files every 0 s")) << log_.joined();
-  // Nothing was lost in the switch, and the new file is tracked.
+  EXPECT_EQ(detector->method(), DetectionMethod::kInotify);
+  EXPECT_EQ(detector->polled_count(), 1u);
+  EXPECT_TRUE(Contains(log_.joined(), "cannot watch directory '/app/lib'")) << log_.joined();
+  // Nothing was lost, and the new file is compared on every check.
   EXPECT_TRUE(detector->Check());
   EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{kA});
   fs_.Modify(other, 2 * kSecond, 10);
@@ -574,37 +741,113 @@ TEST(PollingFastPath, AllocatesNothingAndStatsNothingWithinTheInterval) {
   EXPECT_EQ(counter.count(), 0);
 }
 
-TEST_F(RealInotifyTest, MonitorThreadRaisesTheFastPathFlag) {
-  // Check() learns of the save from the monitor thread, microseconds after
-  // the write: wait for it, bounded.
-  ASSERT_TRUE(testing::WriteFile(Module(), "x = 7\n"));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  bool stale = false;
-  while (!(stale = detector_->Check()) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  EXPECT_TRUE(stale);
-  EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{Module()});
-  // Accepted: the flag was re-armed, and the next save is seen again.
-  detector_->Track(Module());
-  EXPECT_FALSE(detector_->CheckNow());
-  ASSERT_TRUE(testing::ReplaceFile(Module(), "x = 8\n"));
-  while (!(stale = detector_->Check()) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  EXPECT_TRUE(stale);
-}
-
-TEST_F(RealInotifyTest, SaveIsSeenByTheNextCheckAfterAQuietPeriod) {
-  // 2 ms after the last read of the queue, Check() reads it itself: the
-  // save is seen at once, whether or not the monitor thread has woken.
-  for (int round = 0; round < 20; ++round) {
-    ASSERT_FALSE(detector_->Check());
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-    ASSERT_TRUE(testing::WriteFile(Module(), round % 2 ? "x = 1\n" : "x = 2\n"));
+TEST_F(RealInotifyTest, EverySaveIsSeenByTheVeryNextCheck) {
+  // No waiting, no quiet period: the kernel has queued the event before
+  // the writer's close()/rename() returns, and Check() asks it.
+  for (int round = 0; round < 2000; ++round) {
+    if (round % 2) {
+      ASSERT_TRUE(testing::WriteFile(Module(), round % 4 == 1 ? "x = 1\n" : "x = 2\n"));
+    } else {
+      ASSERT_TRUE(testing::ReplaceFile(Module(), round % 4 == 0 ? "x = 3\n" : "x = 4\n"));
+    }
     ASSERT_TRUE(detector_->Check()) << "round " << round;
     detector_->Track(Module());
+    ASSERT_FALSE(detector_->Check()) << "round " << round;
   }
+}
+
+TEST_F(RealInotifyTest, ASaveIsSeenByAnotherThreadWhileOthersDrain) {
+  // Other threads keep checking (and so keep reading the queue); a check
+  // that starts after the save completed must still report it, even when
+  // another thread has read the event and not yet published it.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> checkers;
+  for (int i = 0; i < 2; ++i) {
+    checkers.emplace_back([&] {
+      while (!stop) detector_->Check();
+    });
+  }
+  int missed = 0;
+  for (int round = 0; round < 500; ++round) {
+    ASSERT_TRUE(testing::WriteFile(Module(), round % 2 ? "x = 1\n" : "x = 2\n"));
+    std::atomic<bool> seen{false};
+    std::thread request([&] { seen = detector_->Check(); });
+    request.join();
+    if (!seen) ++missed;
+    detector_->Track(Module());
+  }
+  stop = true;
+  for (std::thread& thread : checkers) thread.join();
+  EXPECT_EQ(missed, 0);
+}
+
+TEST_F(RealInotifyTest, WriterStillAtWorkIsUnsettled) {
+  const int fd = ::open(Module().c_str(), O_WRONLY | O_TRUNC);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(detector_->Check());
+  EXPECT_EQ(detector_->Unsettled({Module()}), std::vector<std::string>{Module()});
+  ASSERT_EQ(::write(fd, "x = 5\n", 6), 6);
+  EXPECT_EQ(detector_->Unsettled({Module()}), std::vector<std::string>{Module()});
+  ::close(fd);
+  EXPECT_TRUE(detector_->Unsettled({Module()}).empty());
+}
+
+TEST_F(RealInotifyTest, EditOfASymlinkedFilesTarget) {
+  ASSERT_TRUE(testing::MakeDir(dir_.Path("libs")));
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("libs/utils.py"), "u = 1\n"));
+  ASSERT_EQ(::symlink("../libs/utils.py", dir_.Path("pkg/utils.py").c_str()), 0);
+  detector_->Track(dir_.Path("pkg/utils.py"));
+  ASSERT_FALSE(detector_->CheckNow());
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("libs/utils.py"), "u = 2\n"));
+  EXPECT_TRUE(detector_->Check());
+  EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{dir_.Path("pkg/utils.py")});
+}
+
+TEST_F(RealInotifyTest, ReleaseSwitchOfASymlinkAboveTheCode) {
+  for (const char* release : {"releases/v1/app", "releases/v2/app"}) {
+    ASSERT_EQ(std::system(("mkdir -p '" + dir_.Path(release) + "'").c_str()), 0);
+  }
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("releases/v1/app/views.py"), "v = 1\n"));
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("releases/v2/app/views.py"), "v = 2\n"));
+  ASSERT_EQ(::symlink("releases/v1", dir_.Path("current").c_str()), 0);
+  const std::string views = dir_.Path("current/app/views.py");
+  detector_->Track(views);
+  ASSERT_FALSE(detector_->CheckNow());
+  // ln -sfn releases/v2 current: a new link renamed over the old one.
+  ASSERT_EQ(::symlink("releases/v2", dir_.Path("current.new").c_str()), 0);
+  ASSERT_EQ(::rename(dir_.Path("current.new").c_str(), dir_.Path("current").c_str()), 0);
+  EXPECT_TRUE(detector_->Check());
+  EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{views});
+  // Tracked again (the reload read v2): an edit in v2 is heard.
+  detector_->Track(views);
+  ASSERT_FALSE(detector_->CheckNow());
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("releases/v2/app/views.py"), "v = 3\n"));
+  EXPECT_TRUE(detector_->Check());
+}
+
+TEST_F(RealInotifyTest, SymlinkedPackageDirectoryRepointed) {
+  ASSERT_TRUE(testing::MakeDir(dir_.Path("a")));
+  ASSERT_TRUE(testing::MakeDir(dir_.Path("b")));
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("a/m.py"), "m = 1\n"));
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("b/m.py"), "m = 2\n"));
+  ASSERT_EQ(::symlink("../a", dir_.Path("pkg/sub").c_str()), 0);
+  detector_->Track(dir_.Path("pkg/sub/m.py"));
+  ASSERT_FALSE(detector_->CheckNow());
+  ASSERT_EQ(::unlink(dir_.Path("pkg/sub").c_str()), 0);
+  ASSERT_EQ(::symlink("../b", dir_.Path("pkg/sub").c_str()), 0);
+  EXPECT_TRUE(detector_->Check());
+}
+
+TEST_F(RealInotifyTest, AnArchiveOnThePathNeedsNoPolling) {
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("deps.zip"), "PK"));
+  detector_->Track(dir_.Path("deps.zip/pkg/mod.py"));
+  detector_->Track(dir_.Path("deps.zip"));
+  EXPECT_FALSE(detector_->CheckNow());
+  EXPECT_EQ(detector_->method(), DetectionMethod::kInotify);
+  EXPECT_EQ(detector_->polled_count(), 0u);
+  ASSERT_TRUE(testing::ReplaceFile(dir_.Path("deps.zip"), "PK2"));
+  EXPECT_TRUE(detector_->Check());
+  EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{dir_.Path("deps.zip")});
 }
 
 TEST_F(RealInotifyTest, InPlaceWrite) {
@@ -698,9 +941,9 @@ TEST_F(RealInotifyTest, WatchedDirectoryReplaced) {
 
 TEST_F(RealInotifyTest, ForkedChildWatchesOnItsOwn) {
 #if defined(__SANITIZE_THREAD__)
-  // TSan cannot start threads in a child of a multi-threaded fork (the
-  // monitor thread); the normal and ASan builds run this test.
-  GTEST_SKIP() << "ThreadSanitizer does not support threads after a multi-threaded fork";
+  // TSan does not support fork() in a process that has run threads (the
+  // other tests of this binary); the normal and ASan builds run this test.
+  GTEST_SKIP() << "ThreadSanitizer does not support fork after threads";
 #endif
   const bool child_ok = InForkedChild([&] {
     if (detector_->method() != DetectionMethod::kNotStarted) return false;

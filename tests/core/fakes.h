@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -114,12 +115,33 @@ class FakeFilesystem : public Filesystem {
 
   int stat_calls() const { return stat_calls_.load(); }
 
+  // A symbolic link at `path` to `target` (as readlink returns it); Stat()
+  // of the test's paths is set by the test, links only steer ResolveLinks.
+  void Link(const std::string& path, const std::string& target) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    links_[path] = target;
+  }
+
+  Resolved ResolveLinks(const std::string& path) const override {
+    std::map<std::string, std::string> links;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      links = links_;
+    }
+    return ResolveSymlinks(path, [&links](const std::string& candidate) -> std::optional<std::string> {
+      auto it = links.find(candidate);
+      if (it == links.end()) return std::nullopt;
+      return it->second;
+    });
+  }
+
  private:
   static constexpr uint64_t kDevice = 2049;
   mutable std::mutex mutex_;
   std::map<std::string, FileIdentity> files_;
   std::set<std::string> directories_;
   std::map<std::string, int64_t> directory_mtimes_;
+  std::map<std::string, std::string> links_;
   std::atomic<uint64_t> next_inode_{1000};
   mutable std::atomic<int> stat_calls_{0};
 };
@@ -148,7 +170,7 @@ struct FakeWatcherHub {
 
   ChangeDetector::WatcherFactory Factory();
   // Queue an event on the current watcher (no-op without one).
-  void Emit(const std::string& directory, const std::string& name);
+  void Emit(const std::string& directory, const std::string& name, EntryEvent event = EntryEvent::kOther);
   void Overflow();
   std::vector<std::string> Watched() const;
 };
@@ -180,22 +202,23 @@ class FakeWatcher : public DirectoryWatcher {
       if (event.overflow) {
         on_overflow();
       } else if (watched_.count(event.directory) != 0) {  // like the kernel
-        on_entry(event.directory, event.name);
+        on_entry(event.directory, event.name, event.kind);
       }
     }
     return true;
   }
 
-  void Emit(const std::string& directory, const std::string& name) {
-    events_.push_back(Event{directory, name, false});
+  void Emit(const std::string& directory, const std::string& name, EntryEvent kind) {
+    events_.push_back(Event{directory, name, kind, false});
   }
-  void Overflow() { events_.push_back(Event{"", "", true}); }
+  void Overflow() { events_.push_back(Event{"", "", EntryEvent::kOther, true}); }
   const std::set<std::string>& watched() const { return watched_; }
 
  private:
   struct Event {
     std::string directory;
     std::string name;
+    EntryEvent kind;
     bool overflow;
   };
   FakeWatcherHub* const hub_;
@@ -214,8 +237,8 @@ inline ChangeDetector::WatcherFactory FakeWatcherHub::Factory() {
   };
 }
 
-inline void FakeWatcherHub::Emit(const std::string& directory, const std::string& name) {
-  if (current != nullptr) current->Emit(directory, name);
+inline void FakeWatcherHub::Emit(const std::string& directory, const std::string& name, EntryEvent event) {
+  if (current != nullptr) current->Emit(directory, name, event);
 }
 
 inline void FakeWatcherHub::Overflow() {

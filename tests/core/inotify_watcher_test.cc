@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -25,7 +26,16 @@ using testing::WriteFile;
 struct Drained {
   bool any = false;
   std::vector<std::pair<std::string, std::string>> entries;
+  std::vector<EntryEvent> kinds;  // one per entry
   int overflows = 0;
+
+  std::vector<EntryEvent> KindsOf(const std::string& name) const {
+    std::vector<EntryEvent> out;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].second == name) out.push_back(kinds[i]);
+    }
+    return out;
+  }
 
   bool Has(const std::string& directory, const std::string& name) const {
     for (const auto& entry : entries) {
@@ -38,8 +48,9 @@ struct Drained {
 Drained DrainAll(DirectoryWatcher& watcher) {
   Drained drained;
   drained.any = watcher.Drain(
-      [&](const std::string& directory, const std::string& name) {
+      [&](const std::string& directory, const std::string& name, EntryEvent kind) {
         drained.entries.emplace_back(directory, name);
+        drained.kinds.push_back(kind);
       },
       [&] { ++drained.overflows; });
   return drained;
@@ -199,6 +210,52 @@ TEST(InotifyWatcher, DescriptorIsCloseOnExecAndNonBlocking) {
   ASSERT_GE(flags, 0);
   EXPECT_TRUE(flags & FD_CLOEXEC);
   EXPECT_TRUE(status_flags & O_NONBLOCK);
+}
+
+TEST(InotifyWatcher, InPlaceWriteIsWrittenUntilClosed) {
+  // truncate + write + close (VS Code, vim backupcopy=yes): the writer is
+  // at work from the truncation to the close.
+  TempDir dir;
+  ASSERT_TRUE(WriteFile(dir.Path("a.py"), "x = 1\n"));
+  auto watcher = MakeWatcher();
+  ASSERT_TRUE(watcher->Watch(dir.path()).ok());
+  const int fd = ::open(dir.Path("a.py").c_str(), O_WRONLY | O_TRUNC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "x =", 3), 3);
+  Drained drained = DrainAll(*watcher);
+  ASSERT_FALSE(drained.KindsOf("a.py").empty());
+  EXPECT_EQ(drained.KindsOf("a.py").back(), EntryEvent::kWritten);
+  ::close(fd);
+  drained = DrainAll(*watcher);
+  ASSERT_FALSE(drained.KindsOf("a.py").empty());
+  EXPECT_EQ(drained.KindsOf("a.py").back(), EntryEvent::kWriteClosed);
+}
+
+TEST(InotifyWatcher, RenameOverAndAttributesAreNotWrites) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFile(dir.Path("a.py"), "x = 1\n"));
+  auto watcher = MakeWatcher();
+  ASSERT_TRUE(watcher->Watch(dir.path()).ok());
+  ASSERT_TRUE(ReplaceFile(dir.Path("a.py"), "x = 2\n"));
+  Drained drained = DrainAll(*watcher);
+  EXPECT_EQ(drained.KindsOf("a.py"), std::vector<EntryEvent>{EntryEvent::kOther});
+  ASSERT_EQ(::chmod(dir.Path("a.py").c_str(), 0600), 0);
+  drained = DrainAll(*watcher);
+  EXPECT_EQ(drained.KindsOf("a.py"), std::vector<EntryEvent>{EntryEvent::kAttributesChanged});
+}
+
+TEST(InotifyWatcher, EventsPendingOnTellsAQueuedEventWithoutReadingIt) {
+  TempDir dir;
+  auto watcher = MakeWatcher();
+  ASSERT_TRUE(watcher->Watch(dir.path()).ok());
+  EXPECT_FALSE(EventsPendingOn(watcher->ReadinessFd()));
+  // Queued before write()'s close returns: seen at once, every time.
+  ASSERT_TRUE(WriteFile(dir.Path("a.py"), "x"));
+  EXPECT_TRUE(EventsPendingOn(watcher->ReadinessFd()));
+  EXPECT_TRUE(EventsPendingOn(watcher->ReadinessFd()));  // not consumed
+  EXPECT_TRUE(DrainAll(*watcher).any);
+  EXPECT_FALSE(EventsPendingOn(watcher->ReadinessFd()));
+  EXPECT_TRUE(EventsPendingOn(-1));  // cannot tell: take the slow path
 }
 
 TEST(RemoteFilesystemName, RefusesNetworkAndSharedFilesystems) {

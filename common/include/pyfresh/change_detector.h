@@ -20,21 +20,26 @@
 #include "pyfresh/filesystem.h"
 
 namespace pyfresh {
-namespace internal {
-class EventMonitor;
-}  // namespace internal
 
 enum class DetectionMethod { kNotStarted, kInotify, kPolling };
 const char* DetectionMethodName(DetectionMethod method);
 
 struct DetectorOptions {
   // Skip inotify and compare every tracked file's identity, at most once per
-  // poll_interval_ns. Also the interval used after an automatic fallback.
+  // poll_interval_ns. Also the interval used for files polled after a
+  // fallback (0: on every check).
   bool force_polling = false;
   int64_t poll_interval_ns = 0;
 };
 
 // Thread-safe. Not copyable or movable.
+//
+// The guarantee: a Check() that starts after a save has completed (the
+// writer's close() or rename() returned) reports it. With inotify the
+// kernel has queued the event by then, and Check() asks the kernel whether
+// anything is queued (one ioctl, no lock) before it trusts its published
+// state; with polling, a Check() compares every tracked file unless the
+// poll interval asked for fewer comparisons. CheckNow() always compares.
 //
 // Watching starts lazily on the first Check() of each process: a watcher
 // inherited across fork() is dropped and a new one created, and the
@@ -45,24 +50,25 @@ struct DetectorOptions {
 // With inotify, the directory of every tracked path is watched; for an
 // absent path whose directory does not exist either, its nearest existing
 // ancestor is, so creating the directories and then the file is noticed.
+// Every symbolic link on the way to a tracked path is watched where it
+// lives, and the file it resolves to where that lives, so editing a link's
+// target, re-pointing a link, or switching a release directory above the
+// code (`ln -sfn releases/v2 current`) is seen as polling would see it.
 // Events about untracked names cost no stat; an event about a tracked name
 // is confirmed by one stat. A tracked path that is a directory is also
 // watched itself: any event about one of its entries is confirmed by one
 // stat of the directory, whose mtime changes when an entry is created,
-// removed or renamed (as polling sees it too). Lost events (queue overflow) or a watched
-// directory going away restart the watching, with one full comparison. When
-// the watcher cannot be created or a directory cannot be watched (watch
-// limit, network filesystem) the whole detector falls back to polling and
-// logs why. Log lines are passed to the sink after the internal mutex is
-// released, from the thread that called Check() or Track().
+// removed or renamed (as polling sees it too). Lost events (queue overflow)
+// or a watched directory going away restart the watching, with one full
+// comparison. When the watcher cannot be created at all, the detector polls
+// every file; when one directory cannot be watched (watch limit, network
+// filesystem), only the files anchored there are polled, and the reason is
+// logged once per directory. Log lines are passed to the sink after the
+// internal mutex is released, from the thread that called the method.
 //
-// When nothing happened, Check() takes no lock and makes no syscall: with
-// inotify a per-process monitor thread (started with the watching, signals
-// blocked, never running Python) raises an atomic flag when events arrive;
-// with polling, one clock read says whether the interval has passed. The
-// flag is trusted for 2 ms after a caller last read the queue itself, so a
-// request that starts 2 ms or more after a save completed always sees it
-// (sooner, once the thread has woken: microseconds).
+// When nothing happened, Check() takes no lock: with inotify one
+// ioctl(FIONREAD) on the inotify descriptor (~0.2 us) says the queue is
+// empty; with polling, one clock read says whether the interval has passed.
 class ChangeDetector {
  public:
   using WatcherFactory = std::function<Status(std::unique_ptr<DirectoryWatcher>*)>;
@@ -83,12 +89,24 @@ class ChangeDetector {
   // Stops tracking every path not in `keep`.
   void RetainOnly(const std::unordered_set<std::string>& keep);
 
+  // For each of `paths` that is stale: accepts the identity it had when it
+  // was found stale (not a fresh stat), then compares it once with the file
+  // as it is now. A reload that failed accepts what it tried, and a fix
+  // saved meanwhile stays stale.
+  void AcceptSeen(const std::vector<std::string>& paths);
+
+  // Those of `paths` still being written: with inotify, modified (or
+  // created) and not yet closed by the writer; when polled, whose identity
+  // differs from the previous look (so call it again a few ms later: two
+  // looks that agree mean settled). Reads pending events first.
+  std::vector<std::string> Unsettled(const std::vector<std::string>& paths);
+
   // The per-request check: true when at least one tracked file is stale.
   // Staleness is sticky until the stale paths are Track()ed again.
   bool Check();
 
-  // Check(), but reading pending events itself instead of trusting the
-  // monitor thread's flag: sees every change completed before the call.
+  // Check(), but comparing polled files whatever the poll interval: sees
+  // every change completed before the call, polled or watched.
   bool CheckNow();
 
   // The stale paths, sorted (valid after Check() returned true).
@@ -98,37 +116,56 @@ class ChangeDetector {
   DetectionMethod method() const;
   size_t tracked_count() const;
   size_t watched_directory_count() const;
+  // Tracked paths compared by stat because their directory cannot be
+  // watched (all of them when the method is polling).
+  size_t polled_count() const;
 
  private:
+  // Where events about a tracked path arrive: the entry `name` of the
+  // watched `directory`. For a missing directory, its nearest existing
+  // ancestor and the first missing component (at_ancestor), so creating the
+  // missing directories is noticed.
+  struct Anchor {
+    std::string directory;
+    std::string name;
+    bool at_ancestor = false;
+  };
+
   struct Tracked {
     FileIdentity baseline;
-    // While watching, events about this path arrive as the entry
-    // `anchor_name` of the watched directory `anchor_directory`: its own
-    // directory and base name, or, when that directory does not exist yet,
-    // the nearest existing ancestor and the first missing component (so
-    // creating the missing directories is noticed). Empty when not watched.
-    std::string anchor_directory;
-    std::string anchor_name;
-    bool anchored_at_ancestor = false;
+    // What the comparison that found it stale saw (for AcceptSeen), and,
+    // when polled, the previous look (for Unsettled).
+    FileIdentity seen;
+    // The path's own anchor first, then one per symbolic link on the way
+    // and one where it resolves to. Empty when not watched.
+    std::vector<Anchor> anchors;
+    bool follows_links = false;
     // A directory: also registered under its own path with kAnyEntry.
     bool watches_entries = false;
+    // Compared by stat on every check: an anchor could not be watched.
+    bool polled = false;
+    // A writer modified or created it and has not closed it yet.
+    bool being_written = false;
   };
 
   bool RunningLocked() const;
   void StartLocked(bool restart);
   void ResetWatchingLocked();
   void FallBackToPollingLocked(const std::string& reason);
-  bool AnchorLocked(const std::string& path, Tracked* tracked);
-  bool AnchorEntriesLocked(const std::string& path, Tracked* tracked);
+  bool WatchLocked(const std::string& directory, std::string* error);
+  void AnchorLocked(const std::string& path, Tracked* tracked);
+  bool AddAnchorLocked(const std::string& target, const std::string& path, Tracked* tracked);
+  void AnchorEntriesLocked(const std::string& path, Tracked* tracked);
   void UnanchorLocked(const std::string& path, Tracked* tracked);
+  void PollLocked(const std::string& path, Tracked* tracked);
   void RemoveAnchorLocked(const std::string& directory, const std::string& name, const std::string& path);
   void TrackLocked(const std::string& path);
-  void CompareLocked(const std::string& path, const Tracked& tracked);
+  void CompareLocked(const std::string& path, Tracked& tracked);
   void CompareAllLocked();
-  bool CheckLocked(bool synchronous);
-  void CheckInotifyLocked(bool synchronous);
-  void CheckPollingLocked();
-  void OnEntryLocked(const std::string& directory, const std::string& name);
+  bool CheckLocked(bool compare_polled_now);
+  void DrainLocked();
+  void ComparePolledLocked(bool now);
+  void OnEntryLocked(const std::string& directory, const std::string& name, EntryEvent event);
   std::string PollingSummaryLocked() const;
   void PublishLocked();
   void LogLocked(std::string message);
@@ -143,13 +180,17 @@ class ChangeDetector {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Tracked> tracked_;
   std::unordered_set<std::string> stale_;
+  std::unordered_set<std::string> polled_;
   std::unordered_set<std::string> watched_directories_;
+  // Directories whose watch failed, with why: their files are polled.
+  std::unordered_map<std::string, std::string> unwatchable_directories_;
   // watched directory -> entry name -> tracked paths anchored there.
   std::unordered_map<std::string, std::unordered_map<std::string, std::vector<std::string>>>
       anchors_;
   std::unique_ptr<DirectoryWatcher> watcher_;
   DetectionMethod method_ = DetectionMethod::kNotStarted;
   uint64_t started_in_fork_generation_ = 0;
+  uint64_t start_count_ = 0;
   int64_t last_full_check_ns_ = 0;
   // Filled while draining the watcher, handled after it returns.
   std::vector<std::string> event_paths_;
@@ -161,15 +202,16 @@ class ChangeDetector {
   DirectoryWatcher::OverflowCallback on_overflow_;
 
   // The lock-free fast path, published by PublishLocked(). fast_token_ is
-  // 0 (take the lock) or (fork generation + 1) << 2 | mode, so a token
-  // published in a parent is never trusted in a forked child.
+  // 0 (take the lock) or the fork generation + 1 in the high 32 bits, the
+  // start count and the mode below: a token published in a parent, or
+  // before the watcher was replaced, is never trusted.
   std::atomic<uint64_t> fast_token_{0};
+  std::atomic<int> fast_fd_{-1};
   std::atomic<bool> has_stale_{false};
-  std::atomic<bool> events_pending_{false};  // set by monitor_'s thread
   std::atomic<int64_t> next_poll_ns_{0};
-  std::atomic<int64_t> last_sync_ns_{0};  // last read of the queue by a caller
-  // Declared after watcher_: destroyed first, before the fd it polls closes.
-  std::unique_ptr<internal::EventMonitor> monitor_;
+  // Non-zero while a caller holds events read from the queue that are not
+  // yet published: the fast path must not take an empty queue for "no news".
+  std::atomic<int> draining_{0};
 };
 
 // Bumped in the child after every fork() of this process.
