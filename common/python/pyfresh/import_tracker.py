@@ -10,7 +10,10 @@ some reloader covers it asks the other finders for the spec and then:
   tracked although it never finished;
 * tracks where a module that was not found would have been, so creating it
   later reloads (``try: import app.local_settings``, or a module the code
-  imports before it is saved);
+  imports before it is saved); likewise for a namespace package, the files
+  that would replace it (see :func:`_namespace_candidates`);
+* tracks the archive of a module imported from a zip file, whose inner
+  path no stat can see;
 * loads sources with :class:`FreshSourceLoader`, whose bytecode check cannot
   accept a stale ``.pyc``.
 
@@ -25,6 +28,7 @@ import os
 import sys
 import threading
 import weakref
+import zipimport
 
 _SOURCE_SUFFIXES = tuple(importlib.machinery.SOURCE_SUFFIXES)
 
@@ -105,17 +109,18 @@ class ImportTracker:
         origin = spec.origin if spec.has_location else None
         if origin and inferring:
             covering.extend(r for r in inferring if r._infer_module(name, origin))
-        if origin and covering:
+        if covering:
+            tracked = _files_behind(spec, name, path)
             for reloader in covering:
-                reloader._track_paths((origin,))
-            if type(spec.loader) is importlib.machinery.SourceFileLoader:
-                force_source = set()
-                kept = []
-                for reloader in covering:
-                    force_source |= reloader._force_source
-                    kept.extend(reloader._kept_children(name))
-                spec.loader = FreshSourceLoader(name, origin, force_source, kept)
-                spec.loader_state = None
+                reloader._track_paths(tracked)
+        if covering and type(spec.loader) is importlib.machinery.SourceFileLoader:
+            force_source = set()
+            kept = []
+            for reloader in covering:
+                force_source |= reloader._force_source
+                kept.extend(reloader._kept_children(name))
+            spec.loader = FreshSourceLoader(name, origin, force_source, kept)
+            spec.loader_state = None
         return spec
 
     def invalidate_caches(self):
@@ -132,6 +137,54 @@ class ImportTracker:
             if spec is not None:
                 return spec
         return None
+
+
+def source_file(spec):
+    """The file whose change means the module of `spec` changed: its
+    origin, or for a module imported from a zip archive (origin
+    ``/srv/deps.zip/pkg/mod.py``, which no stat can see) the archive itself.
+    None for a module without a file (built-in, namespace package)."""
+    if spec is None or not spec.has_location or not spec.origin:
+        return None
+    archive = getattr(spec.loader, "archive", None)
+    if isinstance(spec.loader, zipimport.zipimporter) and isinstance(archive, str):
+        return archive
+    return spec.origin
+
+
+def _files_behind(spec, name, path):
+    """The files to track for a module that was found: its source file,
+    or for a namespace package (a directory without ``__init__.py``, which
+    has no file of its own) the files whose creation would make the name
+    import something else."""
+    source = source_file(spec)
+    if source is not None:
+        return (source,)
+    locations = spec.submodule_search_locations
+    if spec.origin not in (None, "namespace") or locations is None:
+        return ()
+    return _namespace_candidates(name, path, locations)
+
+
+def _namespace_candidates(name, path, locations):
+    """A namespace package is what an import finds only while no path entry
+    holds a regular package or a module of that name: ``__init__.py`` in
+    one of its directories turns it into a regular package, and ``name.py``
+    or ``name/__init__.py`` in any entry of the parent's path (``sys.path``
+    for a top-level name) shadows it. A directory left without its
+    ``__init__.py`` for a moment (``rm -rf``, a ``git checkout`` between
+    ``views/`` and ``views.py``, a leftover ``__pycache__``) is imported
+    this way, and the reload that follows its repair must happen."""
+    tail = name.rpartition(".")[2]
+    entries = sys.path if path is None else path
+    candidates = [os.path.join(location, "__init__.py") for location in list(locations)
+                  if isinstance(location, str)]
+    for entry in list(entries):
+        if isinstance(entry, str):
+            directory = entry or os.getcwd()
+            candidates.append(os.path.join(directory, tail + ".py"))
+            candidates.append(os.path.join(directory, tail, "__init__.py"))
+    return tuple(dict.fromkeys(candidates))
 
 
 def _missing_candidates(name, path):

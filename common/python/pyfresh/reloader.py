@@ -184,7 +184,9 @@ class Reloader(_core.Gate):
         paths = []
         for name, module in list(sys.modules.items()):
             if module is not None and self._policy.covers(name):
-                path = getattr(module, "__file__", None)
+                path = import_tracker.source_file(getattr(module, "__spec__", None))
+                if path is None:
+                    path = getattr(module, "__file__", None)
                 if isinstance(path, str):
                     paths.append(path)
         if self.spec.kind == "file":
