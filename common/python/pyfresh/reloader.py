@@ -23,6 +23,12 @@ DEFAULT_DRAIN_TIMEOUT = 10.0
 # (see _on_stale); then the next request takes over.
 MAX_CONSISTENCY_RELOADS = 5
 
+# How long a reload waits for a changed file that is still being written
+# (an in-place save caught between its truncate and its last write) before
+# it imports what is there; and how long it sleeps between looks.
+MAX_WRITER_WAIT = 0.1
+_WRITER_WAIT_STEP = 0.005
+
 # A changed file with one of these endings cannot be reloaded in-process.
 _EXTENSION_SUFFIXES = tuple(sorted(set(importlib.machinery.EXTENSION_SUFFIXES) | {".so", ".pyd"}))
 
@@ -97,6 +103,9 @@ class Reloader(_core.Gate):
         self._force_source = frozenset()
         self._kept_by_parent = {}
         self._recording = None
+        # Every file the import tracker ever tracked for this reloader (see
+        # _track_paths): never dropped, as code from it may still run.
+        self._module_files = set()
         self._watch = PathSet((), "")
         self._restart_on = PathSet((), "")
 
@@ -192,6 +201,7 @@ class Reloader(_core.Gate):
         if self.spec.kind == "file":
             paths.append(self.spec.target)
         self.detector.track(paths)
+        self._module_files.update(paths)
 
     # -- hooks used by the import tracker ----------------------------------------
 
@@ -202,7 +212,10 @@ class Reloader(_core.Gate):
         return self._kept_by_parent.get(name, ())
 
     def _track_paths(self, paths):
+        """Tracks files of modules as they are imported (or would be): the
+        detector's baseline is their identity now, before they are read."""
         self.detector.track(paths)
+        self._module_files.update(paths)
         recording = self._recording
         if recording is not None:
             recording.update(paths)
@@ -281,8 +294,28 @@ class Reloader(_core.Gate):
             logger.error("the restart handler %r failed", self.restart_handler, exc_info=True)
         return [p for p in stale if p not in causes]
 
+    def _wait_for_writers(self, stale):
+        """Waits, at most MAX_WRITER_WAIT, while a stale file is still being
+        written, so that an in-place save (truncate, write, close) caught in
+        the middle is imported whole rather than as an empty or partial
+        module. With inotify the detector knows which files are open for
+        writing; polling can only compare two looks a step apart, so it
+        takes one step before the first."""
+        deadline = time.monotonic() + MAX_WRITER_WAIT
+        if self.detector.method == "polling":
+            time.sleep(_WRITER_WAIT_STEP)
+        writing = self.detector.unsettled(stale)
+        while writing:
+            if time.monotonic() >= deadline:
+                logger.warning("%s still being written after %d ms; importing it as it is",
+                               _describe_paths(writing), MAX_WRITER_WAIT * 1000)
+                return
+            time.sleep(_WRITER_WAIT_STEP)  # releases the GIL: the writer may be in this process
+            writing = self.detector.unsettled(writing)
+
     def _reload(self, stale):
         started = time.perf_counter()
+        self._wait_for_writers(stale)
         self._last_event = time.monotonic()
         self.last_trigger_files = list(stale)
         self.last_trigger = self.last_trigger_files[0] if stale else None
@@ -302,10 +335,13 @@ class Reloader(_core.Gate):
             self._kept_by_parent = kept_by_parent
             self._force_source = frozenset(stale)
             self._recording = set()
-            # Watched files: new ones in watched directories are tracked now.
+            # Watched files: new ones in watched directories are tracked now,
+            # before the app reads them.
             self._watch.refresh()
             self._restart_on.refresh()
-            self._track_paths(self._watch.paths() | self._restart_on.paths())
+            watched = self._watch.paths() | self._restart_on.paths()
+            self.detector.track(watched)
+            self._recording.update(watched)
             importlib.invalidate_caches()
             try:
                 new_app = self._import_app()
@@ -315,16 +351,18 @@ class Reloader(_core.Gate):
                 sys.modules.update(saved)
                 hooks.take_owned(lambda owner: owner is not None and self._policy.covers(owner))
                 hooks.put_back(taken_hooks)
-                # Accept the current state of the files that caused this: the
-                # same broken code is not imported again on every request.
-                self.detector.track(stale)
-                self._end_recording()
+                # The same broken code is not imported again on every request.
+                self._accept_what_was_seen(stale, self._end_recording())
                 if not isinstance(exc, (Exception, SystemExit)):
                     raise
                 self._fail(exc, started, restored=len(saved), stale=stale)
                 return
-            recorded = self._end_recording()
-            self.detector.retain_only(recorded)
+            self._accept_what_was_seen(stale, self._end_recording())
+            # Only watched paths that no longer match are dropped. A module
+            # file stays tracked although this import did not reach it: code
+            # imported lazily (Django's views, on the first request) or held
+            # by live objects may still run from it.
+            self.detector.retain_only(self._module_files | self._watch.paths() | self._restart_on.paths())
             self.app = new_app
             self.reload_count += 1
             self.last_error = None
@@ -335,6 +373,17 @@ class Reloader(_core.Gate):
                         "tracked) [%s]", _describe_paths(stale), self.spec.text, self.last_reload_ms,
                         len(saved), imported, self.detector.tracked_count, self._totals())
             self._run_hooks("after")
+
+    def _accept_what_was_seen(self, stale, read):
+        """Makes the files that caused a reload fresh again, at exactly the
+        state that reload dealt with, never at a fresh stat: a save made
+        while the import ran must stay a change (a fix saved during a
+        failing import would otherwise be taken for the broken file, and the
+        error page would stay). The files the import read were tracked just
+        before they were read (by the import tracker); the stale ones it
+        never reached (a lazily imported module; anything after the failure)
+        are accepted as they were when found stale."""
+        self.detector.accept_seen([p for p in stale if p not in read])
 
     def _owns(self, module_name):
         return self._policy.covers(module_name) or self._policy.is_excluded(module_name)
@@ -383,18 +432,31 @@ class Reloader(_core.Gate):
         return recorded
 
     def _fail(self, exc, started, restored, stale=()):
+        """Installs the error response and logs `exc`. Never raises: it runs
+        while a reload is undone, and an exception here would leave the old
+        code serving (the modules are already back)."""
         self.failure_count += 1
-        error_app = ErrorApp(exc, self.spec.text, self.debug)
+        try:
+            error_app = ErrorApp(exc, self.spec.text, self.debug)
+        except Exception:  # ErrorApp falls back by itself; this is the last line
+            error_app = ErrorApp.minimal()
         self.app = error_app
         self.last_error = error_app.summary
         elapsed = (time.perf_counter() - started) * 1000.0
         if stale:
             self.last_reload_ms = elapsed
             self.last_reload_ok = False
-        cause = "%s changed; " % _describe_paths(stale) if stale else ""
-        logger.error("%sloading %s failed after %.1f ms (%d modules restored); answering 500 until the next "
-                     "save: %s [%s]", cause, self.spec.text, elapsed, restored, error_app.summary,
-                     self._totals(), exc_info=exc)
+        try:
+            cause = "%s changed; " % _describe_paths(stale) if stale else ""
+            logger.error("%sloading %s failed after %.1f ms (%d modules restored); answering 500 until the "
+                         "next save: %s [%s]", cause, self.spec.text, elapsed, restored, error_app.summary,
+                         self._totals(), exc_info=exc)
+            page_error = getattr(error_app, "page_error", None)
+            if page_error:
+                logger.error("the debug error page could not be built (%s); serving the generic one",
+                             page_error)
+        except Exception:
+            pass  # logging reports its own failures on stderr
 
     def __repr__(self):
         return "<pyfresh.Reloader %s packages=%s>" % (self.spec.text, self.packages)
