@@ -88,6 +88,126 @@ def _in_background(fn):
     return thread, result
 
 
+# -- case 2: a fix saved during a failing reload ------------------------------
+
+
+def test_a_fix_saved_while_the_failing_import_runs_is_served_next(app, gate):
+    """views.py has a typo below a slow import; the fix is saved while that
+    import runs. The failed reload must not take the fixed file for the
+    broken one it read (before: the error page stayed for good)."""
+    app.write("slow", SLOW.replace("GATE", gate.__name__))
+    app.write("wsgi", WSGI)
+    app.write("views", "import PKG.slow\n\ndef render():\n    return 'v1'\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name])
+    assert request(reloader) == (200, "v1")
+
+    gate.entered.clear()
+    gate.proceed.clear()
+    save_by_rename(app.path("views"), ("import PKG.slow\n\ndef render():\n    return 'v2'\n\nrendr\n")
+                   .replace("PKG", app.name))
+    thread, first = _in_background(lambda: request(reloader))
+    assert gate.entered.wait(10), "the reload did not start"
+    save_in_place(app.path("views"), "import PKG.slow\n\ndef render():\n    return 'v2'\n".replace("PKG", app.name))
+    gate.proceed.set()
+    thread.join(10)
+    assert first["value"][0] in (200, 500)
+    assert request(reloader) == (200, "v2")
+
+
+def test_a_file_written_in_two_chunks_with_a_request_between(app, gate):
+    """An in-place save in two writes; a request arrives after the first,
+    and the second lands while that request's import runs."""
+    app.write("slow", SLOW.replace("GATE", gate.__name__))
+    app.write("wsgi", WSGI)
+    app.write("views", "import PKG.slow\n\ndef render():\n    return 'v1'\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name])
+    assert request(reloader) == (200, "v1")
+
+    text = "import PKG.slow\n\ndef render():\n    return VERSION\n\nVERSION = 'v2'\n".replace("PKG", app.name)
+    cut = text.index("VERSION = ") + len("VER")  # the first chunk ends inside a name: NameError
+    gate.entered.clear()
+    gate.proceed.clear()
+    with open(app.path("views"), "w") as f:
+        f.write(text[:cut])
+        f.flush()
+        thread, first = _in_background(lambda: request(reloader))
+        assert gate.entered.wait(10), "the reload did not start"
+        f.write(text[cut:])
+    gate.proceed.set()
+    thread.join(10)
+    assert first["value"][0] in (200, 500)
+    assert request(reloader) == (200, "v2")
+
+
+def test_a_stale_file_the_failing_import_never_read_keeps_a_later_save(app, gate):
+    """extra.py was stale but the import failed before reaching it, and it
+    was saved again meanwhile: that save is a change still to apply, not a
+    state already accepted (before: accepted by a fresh stat, unread)."""
+    app.write("slow", SLOW.replace("GATE", gate.__name__))
+    app.write("wsgi", WSGI + "\nimport PKG.extra\n")
+    app.write("views", "import PKG.slow\n\ndef render():\n    return 'v1'\n")
+    app.write("extra", "X = 1\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name])
+    assert request(reloader) == (200, "v1")
+
+    gate.entered.clear()
+    gate.proceed.clear()
+    save_by_rename(app.path("extra"), "X = 2\n")
+    save_by_rename(app.path("views"), "import PKG.slow\nrendr\n".replace("PKG", app.name))
+    thread, _ = _in_background(lambda: request(reloader))
+    assert gate.entered.wait(10), "the reload did not start"
+    save_by_rename(app.path("extra"), "X = 3\n")
+    gate.proceed.set()
+    thread.join(10)
+    # The save of X = 3 made during the failed import was imported again
+    # (the same request's consistency re-check did it; it failed again on views).
+    assert reloader.failure_count == 2
+    assert request(reloader)[0] == 500 and reloader.failure_count == 2
+
+
+# -- case 3: files stay tracked while their code may run ------------------------
+
+
+def test_a_lazily_imported_module_stays_tracked_across_a_reload_that_did_not_import_it(app, on_path, tmp_path):
+    """A framework outside the packages keeps the handler it imported on a
+    request (as Django's URL resolver keeps views). A reload triggered by
+    another file does not import that module again, and its code keeps
+    running: its next edit must still reload (before: it was no longer
+    tracked, and nothing happened)."""
+    framework = "framework_" + uuid.uuid4().hex[:8]
+    write(str(tmp_path / (framework + ".py")),
+          "import importlib\n\n_handlers = {}\n\n"
+          "def handler(name):\n"
+          "    if name not in _handlers:\n"
+          "        module, _, attr = name.partition(':')\n"
+          "        _handlers[name] = getattr(importlib.import_module(module), attr)\n"
+          "    return _handlers[name]\n")
+    app.write("wsgi", "import FRAMEWORK\nfrom PKG.views import render\n\n"
+              "def application(environ, start_response):\n"
+              "    start_response('200 OK', [])\n"
+              "    if environ['PATH_INFO'] == '/lazy':\n"
+              "        return [FRAMEWORK.handler('PKG.lazy:page')().encode()]\n"
+              "    return [render().encode()]\n".replace("FRAMEWORK", framework))
+    app.write("views", "def render():\n    return 'v1'\n")
+    app.write("lazy", "def page():\n    return 'lazy-1'\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name])
+    try:
+        assert request(reloader, "/lazy") == (200, "lazy-1")
+        tracked = reloader.detector.tracked_count
+        app.write("views", "def render():\n    return 'v2'\n")
+        assert call(reloader) == (200, "v2")
+        assert reloader.reload_count == 1
+        assert reloader.detector.tracked_count >= tracked
+        # lazy's code still runs, held by the framework.
+        assert request(reloader, "/lazy") == (200, "lazy-1")
+        app.write("lazy", "def page():\n    return 'lazy-2'\n")
+        call(reloader)
+        assert reloader.reload_count == 2
+        assert reloader.last_trigger == app.path("lazy")
+    finally:
+        sys.modules.pop(framework, None)
+
+
 # -- case 4: a package directory briefly without __init__.py ----------------------
 
 
@@ -155,3 +275,36 @@ def test_a_rebuilt_zip_dependency_reloads(app, on_path, tmp_path):
         sys.path_importer_cache.pop(archive, None)
         for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
             del sys.modules[name]
+
+
+# -- case 9: half-written files -------------------------------------------------------
+
+
+def test_a_request_during_an_in_place_save_gets_the_whole_new_code(app, on_path):
+    """The writer truncates, writes half, pauses 50 ms with the file open,
+    writes the rest and closes; a request made during the pause waits for
+    the close and runs the complete new code (before: a 500 for a
+    SyntaxError the saved file does not have)."""
+    app.write("wsgi", WSGI)
+    app.write("views", "def render():\n    return 'v1'\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name])
+    assert call(reloader) == (200, "v1")
+    text = "def render():\n    return 'v2'\n"
+    half_written = threading.Event()
+
+    def writer():
+        with open(app.path("views"), "w") as f:
+            f.write(text[:len(text) // 2])
+            f.flush()
+            half_written.set()
+            threading.Event().wait(0.05)
+            f.write(text[len(text) // 2:])
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    half_written.wait(10)
+    reloader.detector.check()
+    result = request(reloader)
+    thread.join(10)
+    assert result == (200, "v2")
+    assert reloader.failure_count == 0
