@@ -194,6 +194,38 @@ def test_watch_ignores_editor_swap_files_and_bytecode(templated, tmp_path):
     assert reloader.reload_count == 1
 
 
+def test_watch_ignores_what_editors_and_vcs_write_next_to_a_template(templated, tmp_path):
+    """vim's swap files, backups and 4913 probe, emacs lock links and
+    auto-saves, JetBrains' safe-write files and a .git directory appearing,
+    being rewritten and going away in a watched directory reload nothing
+    (before: each new name reloaded the app); a new template does."""
+    templates = tmp_path / "templates"
+    reloader = pyfresh.Reloader(templated.spec(), watch=["templates"])
+    assert call(reloader)[0] == 200
+    noise = [".page.txt.swp", ".page.txt.swo", ".page.txt.swx", "page.txt~", "4913", "#page.txt#",
+             "page.txt___jb_tmp___", "page.txt___jb_old___"]
+    for name in noise:
+        write(str(templates / name), "typing")
+    os.symlink("user@host.1234:1700000000", str(templates / ".#page.txt"))  # emacs: a dangling link
+    write(str(templates / ".git" / "index"), "x")
+    assert call(reloader)[0] == 200 and reloader.reload_count == 0
+    write(str(templates / ".page.txt.swp"), "typing more")  # vim's periodic swap writes
+    for name in noise[1:]:
+        os.remove(str(templates / name))
+    os.remove(str(templates / ".#page.txt"))
+    assert call(reloader)[0] == 200 and reloader.reload_count == 0
+    write(str(templates / "other.txt"), "x")
+    assert call(reloader) == (200, "hello|.git,.page.txt.swp,other.txt,page.txt|A=1")
+    assert reloader.reload_count == 1
+
+
+def test_watch_a_file_named_explicitly_is_watched_whatever_its_name(templated, tmp_path):
+    reloader = pyfresh.Reloader(templated.spec(), watch=["templates/page.txt~"])
+    write(str(tmp_path / "templates" / "page.txt~"), "x")
+    call(reloader)
+    assert reloader.reload_count == 1
+
+
 def test_watch_a_file_that_does_not_exist_yet(templated, tmp_path):
     reloader = pyfresh.Reloader(templated.spec(), watch=["settings.toml"])
     write(str(tmp_path / "settings.toml"), "x = 1")

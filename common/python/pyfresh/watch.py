@@ -15,23 +15,42 @@ change detector:
   whether the set of matching files really changed (a new template does, an
   editor's swap file does not).
 
-Bytecode caches, version-control directories and the kernel's pseudo
-filesystems (``/proc``, ``/sys``, ``/dev``) are skipped. One option's entries
+Bytecode caches, version-control directories, the files editors keep next
+to the file being edited (:data:`IGNORED_NAME_PATTERNS`) and the kernel's
+pseudo filesystems (``/proc``, ``/sys``, ``/dev``) are skipped; a file named
+by an entry itself is never skipped. One option's entries
 expand to at most :data:`MAX_WATCHED_PATHS` files and directories: an entry
 that reaches further (``watch = /usr``, ``PyFreshWatch ../../..``) is refused
 with an error naming it when the Reloader is built, and a watched tree that
 grows past the bound later keeps its last expansion, with an error logged.
 """
 
+import fnmatch
 import glob
 import importlib.util
 import os
+import re
 
 from .config import ConfigError
 from .log import logger
 
 _SKIPPED_DIRS = frozenset(("__pycache__", ".git", ".hg", ".svn"))
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
+
+# File names (fnmatch patterns, case-sensitive) of what editors create,
+# rewrite and remove next to a file while it is being edited. Each would
+# otherwise count as a new watched file and reload the app (losing its
+# state) while the user is only typing.
+IGNORED_NAME_PATTERNS = (
+    ".*.sw[a-p]",                       # vim swap files: .page.html.swp, then .swo, .swn, ...
+    ".*.swx",                           # vim's probe swap file
+    "*~",                               # vim and emacs backups
+    "4913",                             # vim's probe that the directory is writable
+    ".#*",                              # emacs lock files (dangling symbolic links)
+    "#*#",                              # emacs auto-saves
+    "*___jb_tmp___", "*___jb_old___",   # JetBrains "safe write"
+)
+_IGNORED_NAME = re.compile("|".join(fnmatch.translate(p) for p in IGNORED_NAME_PATTERNS))
 # Their files "change" on every look and are never app files.
 _PSEUDO_FILESYSTEMS = frozenset(("/proc", "/sys", "/dev"))
 
@@ -100,7 +119,7 @@ def _descend(root, dirnames):
 
 
 def _skipped_file(name):
-    return name.endswith(_SKIPPED_SUFFIXES)
+    return name.endswith(_SKIPPED_SUFFIXES) or _IGNORED_NAME.match(name) is not None
 
 
 def _walk(directory, directories, budget, files=None):
