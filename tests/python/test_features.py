@@ -554,3 +554,25 @@ def test_process_stats_add_up_every_reloader(app, on_path, tmp_path):
     assert after["reloads"] == before["reloads"] + 2
     assert after["reloaders"] >= 2
     assert after["last_trigger"] == second.path("wsgi")
+
+
+def test_watch_a_template_created_just_after_the_look_at_its_directory_reloads(templated, tmp_path):
+    """An editor's swap file makes the directory stale; while pyfresh looks
+    whether a watched file came or went (none did), a new template lands.
+    The directory is accepted as it was when found stale, so that template
+    is still a change (before: a fresh stat accepted it unseen)."""
+    templates = tmp_path / "templates"
+    reloader = pyfresh.Reloader(templated.spec(), watch=["templates"])
+    look = reloader._watch.refresh
+
+    def look_then_a_save_lands():
+        changed = look()
+        write(str(templates / "late.txt"), "x")
+        reloader._watch.refresh = look
+        return changed
+
+    write(str(templates / ".page.txt.swp"), "typing")
+    reloader._watch.refresh = look_then_a_save_lands
+    assert call(reloader)[0] == 200 and reloader.reload_count == 0
+    assert call(reloader) == (200, "hello|.page.txt.swp,late.txt,page.txt|A=1")
+    assert reloader.reload_count == 1

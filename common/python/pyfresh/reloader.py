@@ -267,7 +267,9 @@ class Reloader(_core.Gate):
                 noise.extend(directories)
         if not noise:
             return stale
-        self.detector.track(noise)
+        # As they were when found stale, not as they are now: a file created
+        # since the look above is a change still to come.
+        self.detector.accept_seen(noise)
         return [p for p in stale if p not in noise]
 
     def _needs_restart(self, path):
