@@ -308,3 +308,27 @@ def test_a_request_during_an_in_place_save_gets_the_whole_new_code(app, on_path)
     thread.join(10)
     assert result == (200, "v2")
     assert reloader.failure_count == 0
+
+
+# -- the promise, measured ---------------------------------------------------------------
+
+
+def test_every_request_right_after_a_save_runs_the_saved_code(app, on_path):
+    """300 saves, each followed at once by a request (no synchronous check
+    first: the request's own check must see the save), alternating a
+    rename over the file and an in-place rewrite; same-size contents, many
+    within one second. Not one may run the previous code."""
+    app.write("wsgi", WSGI)
+    app.write("views", "def render():\n    return 'v0000'\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name])
+    assert request(reloader) == (200, "v0000")
+    stale = []
+    for number in range(1, 301):
+        expected = "v%04d" % number
+        save = save_by_rename if number % 2 else save_in_place
+        save(app.path("views"), "def render():\n    return %r\n" % expected)
+        status, body = request(reloader)
+        if (status, body) != (200, expected):
+            stale.append((number, save.__name__, status, body[:40]))
+    assert stale == []
+    assert reloader.reload_count == 300 and reloader.failure_count == 0
