@@ -576,3 +576,28 @@ def test_watch_a_template_created_just_after_the_look_at_its_directory_reloads(t
     assert call(reloader)[0] == 200 and reloader.reload_count == 0
     assert call(reloader) == (200, "hello|.page.txt.swp,late.txt,page.txt|A=1")
     assert reloader.reload_count == 1
+
+
+def test_restart_on_file_saved_while_the_before_hooks_run_still_restarts(templated, tmp_path):
+    """A `git pull` changes views.py and requirements.txt; the reload for
+    views.py runs its before_reload hooks (closing connections, say) and
+    requirements.txt lands meanwhile. That change must not be accepted
+    unseen when the reload re-reads the watched paths: the next request
+    restarts (before: the restart was lost)."""
+    trigger = tmp_path / "save-during-hooks"
+    requirements = tmp_path / "requirements.txt"
+    write(str(requirements), "flask")
+    templated.write("hooked", (
+        "import os\nimport pyfresh\n\n@pyfresh.before_reload\ndef closing_connections():\n"
+        "    if os.path.exists(%r):\n        os.remove(%r)\n"
+        "        with open(%r, 'a') as f:\n            f.write(' django')\n")
+        % (str(trigger), str(trigger), str(requirements)))
+    templated.write("wsgi", "import PKG.hooked\n" + WSGI_TEMPLATES)
+    reasons = []
+    reloader = pyfresh.Reloader(templated.spec(), restart_on=["requirements.txt"], restart_handler=reasons.append)
+    write(str(trigger), "")
+    templated.write("hooked", open(templated.path("hooked")).read() + "\n# edited\n")
+    call(reloader)
+    assert reloader.reload_count == 1 and not trigger.exists()
+    call(reloader)
+    assert len(reasons) == 1 and "requirements.txt" in reasons[0]

@@ -106,6 +106,7 @@ class Reloader(_core.Gate):
         # Every file the import tracker ever tracked for this reloader (see
         # _track_paths): never dropped, as code from it may still run.
         self._module_files = set()
+        self._watched_tracked = frozenset()  # see _track_new_watched
         self._watch = PathSet((), "")
         self._restart_on = PathSet((), "")
 
@@ -132,7 +133,7 @@ class Reloader(_core.Gate):
         base = app_directory(self.spec)
         self._watch = PathSet(options.get("watch") or (), base, "watch=")
         self._restart_on = PathSet(options.get("restart_on") or (), base, "restart_on=")
-        self.detector.track(self._watch.paths() | self._restart_on.paths())
+        self._track_new_watched()
         self._starting = False
         if self._inferring:
             logger.info("inferred packages: %s", ", ".join(self.packages) or
@@ -337,13 +338,9 @@ class Reloader(_core.Gate):
             self._kept_by_parent = kept_by_parent
             self._force_source = frozenset(stale)
             self._recording = set()
-            # Watched files: new ones in watched directories are tracked now,
-            # before the app reads them.
             self._watch.refresh()
             self._restart_on.refresh()
-            watched = self._watch.paths() | self._restart_on.paths()
-            self.detector.track(watched)
-            self._recording.update(watched)
+            self._recording.update(self._track_new_watched())
             importlib.invalidate_caches()
             try:
                 new_app = self._import_app()
@@ -375,6 +372,18 @@ class Reloader(_core.Gate):
                         "tracked) [%s]", _describe_paths(stale), self.spec.text, self.last_reload_ms,
                         len(saved), imported, self.detector.tracked_count, self._totals())
             self._run_hooks("after")
+
+    def _track_new_watched(self):
+        """Tracks the watched and restart-on paths the detector does not
+        track yet (new files in watched directories), before the app reads
+        them; returns them. The others keep their baselines: a save that
+        landed since they were found stale or not (while the before_reload
+        hooks ran, say) is still a change, a restart-on one included."""
+        paths = self._watch.paths() | self._restart_on.paths()
+        new = paths - self._watched_tracked
+        self.detector.track(new)
+        self._watched_tracked = paths
+        return new
 
     def _accept_what_was_seen(self, stale, read):
         """Makes the files that caused a reload fresh again, at exactly the
