@@ -8,6 +8,7 @@ several chunks)."""
 import os
 import sys
 import threading
+import time
 import uuid
 import zipfile
 
@@ -308,6 +309,52 @@ def test_a_request_during_an_in_place_save_gets_the_whole_new_code(app, on_path)
     thread.join(10)
     assert result == (200, "v2")
     assert reloader.failure_count == 0
+
+
+class _WriterKeepsWriting:
+    """Stands in for the reloader's `time`: each sleep of the reload lets
+    the writer make one more step, so a test can say deterministically that
+    the file kept changing between two looks, then stopped."""
+
+    def __init__(self, steps):
+        self._steps = list(steps)
+        self.monotonic = time.monotonic
+        self.perf_counter = time.perf_counter
+
+    def sleep(self, seconds):
+        if self._steps:
+            self._steps.pop(0)()
+        time.sleep(seconds)
+
+
+def test_with_polling_a_reload_waits_until_two_looks_agree(app, on_path, monkeypatch):
+    """Polling cannot know who has a file open: a reload looks again a few
+    ms later, and imports once two looks agree. Here the writer is still
+    writing at the first two looks (before: the first half was imported)."""
+    app.write("wsgi", WSGI)
+    app.write("views", "def render():\n    return 'v1'\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name], poll_interval=0.5)
+    assert call(reloader) == (200, "v1")
+    text = "def render():\n    return 'v2'\n"
+    third = len(text) // 3
+    f = open(app.path("views"), "w")
+    f.write(text[:third])
+    f.flush()
+
+    def second_third():
+        f.write(text[third:2 * third])
+        f.flush()
+
+    def last_third():
+        f.write(text[2 * third:])
+        f.close()
+
+    monkeypatch.setattr(pyfresh.reloader, "time", _WriterKeepsWriting([second_third, last_third]))
+    try:
+        assert call(reloader) == (200, "v2")
+    finally:
+        f.close()
+    assert reloader.detector.method == "polling" and reloader.failure_count == 0
 
 
 # -- the promise, measured ---------------------------------------------------------------
