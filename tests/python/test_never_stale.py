@@ -379,3 +379,17 @@ def test_every_request_right_after_a_save_runs_the_saved_code(app, on_path):
             stale.append((number, save.__name__, status, body[:40]))
     assert stale == []
     assert reloader.reload_count == 300 and reloader.failure_count == 0
+
+
+def test_a_namespace_package_imported_before_the_reloader_is_tracked_too(app, on_path):
+    """A host that imported the app itself (uWSGI's loaded_app) hands over
+    a namespace package; its __init__.py appearing reloads as well."""
+    app.write("wsgi", "import PKG.parts.sub\n\ndef application(environ, start_response):\n"
+              "    start_response('200 OK', [])\n"
+              "    return [getattr(PKG.parts, 'LABEL', 'namespace').encode()]\n")
+    app.write("parts.sub", "")
+    module = __import__(app.name + ".wsgi", fromlist=["application"])
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name], loaded_app=module.application)
+    assert call(reloader) == (200, "namespace")
+    app.write("parts.__init__", "LABEL = 'regular'\n")
+    assert call(reloader) == (200, "regular")

@@ -166,6 +166,19 @@ def _files_behind(spec, name, path):
     return _namespace_candidates(name, path, locations)
 
 
+def files_of_loaded_module(name, module):
+    """What the finder would have tracked for a module imported before any
+    reloader watched (a host that imported the app itself)."""
+    spec = getattr(module, "__spec__", None)
+    if spec is not None:
+        parent = sys.modules.get(name.rpartition(".")[0]) if "." in name else None
+        found = _files_behind(spec, name, getattr(parent, "__path__", None) if "." in name else None)
+        if found:
+            return found
+    path = getattr(module, "__file__", None)
+    return (path,) if isinstance(path, str) else ()
+
+
 def _namespace_candidates(name, path, locations):
     """A namespace package is what an import finds only while no path entry
     holds a regular package or a module of that name: ``__init__.py`` in

@@ -194,11 +194,7 @@ class Reloader(_core.Gate):
         paths = []
         for name, module in list(sys.modules.items()):
             if module is not None and self._policy.covers(name):
-                path = import_tracker.source_file(getattr(module, "__spec__", None))
-                if path is None:
-                    path = getattr(module, "__file__", None)
-                if isinstance(path, str):
-                    paths.append(path)
+                paths.extend(import_tracker.files_of_loaded_module(name, module))
         if self.spec.kind == "file":
             paths.append(self.spec.target)
         self.detector.track(paths)
