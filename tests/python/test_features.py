@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
+import threading
 
 import pytest
 
@@ -601,3 +602,37 @@ def test_restart_on_file_saved_while_the_before_hooks_run_still_restarts(templat
     assert reloader.reload_count == 1 and not trigger.exists()
     call(reloader)
     assert len(reasons) == 1 and "requirements.txt" in reasons[0]
+
+
+
+def test_restart_on_file_saved_again_while_requests_drain_asks_again(app, on_path, tmp_path):
+    """requirements.txt is saved, a request finds it and waits for a
+    streaming response to finish; it is saved again meanwhile. The restart
+    handler (one that returns) is not called again for the first save, but
+    is for the second (before: the second was accepted by a fresh stat)."""
+    app.write("wsgi", "def application(environ, start_response):\n"
+              "    start_response('200 OK', [])\n"
+              "    yield b'streaming'\n")
+    requirements = str(tmp_path / "requirements.txt")
+    write(requirements, "flask")
+    reasons = []
+    reloader = pyfresh.Reloader(app.spec(), restart_on=["requirements.txt"], restart_handler=reasons.append)
+    streaming = reloader({"PATH_INFO": "/", "REQUEST_METHOD": "GET"}, lambda *a: None)
+    write(requirements, "flask==2")
+    draining = threading.Event()
+    begin_reload = reloader.begin_reload
+
+    def begin_reload_noted(timeout):
+        draining.set()
+        return begin_reload(timeout)
+
+    reloader.begin_reload = begin_reload_noted
+    waiting = threading.Thread(target=call, args=(reloader,))
+    waiting.start()
+    assert draining.wait(10)
+    write(requirements, "flask==2 django")
+    streaming.close()
+    waiting.join(10)
+    call(reloader)
+    call(reloader)
+    assert len(reasons) == 2

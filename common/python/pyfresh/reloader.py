@@ -283,10 +283,11 @@ class Reloader(_core.Gate):
         reason = "%s changed; %s" % (_describe_paths(causes), why)
         self.last_restart_reason = reason
         logger.warning("restart needed: %s [%s]", reason, self._totals())
-        # Accepted as they are now: a handler that returns is not called
-        # again for the same change.
+        # Accepted as they were when found stale: a handler that returns is
+        # not called again for the same change, but is for a save made since.
+        self.detector.accept_seen(causes)
         self._restart_on.refresh()
-        self.detector.track(list(causes) + sorted(self._restart_on.paths()))
+        self._track_new_watched()
         try:
             self.restart_handler(reason)
         except Exception:
