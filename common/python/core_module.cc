@@ -111,6 +111,24 @@ PyObject* ToPyList(const std::vector<std::string>& values) {
   return list;
 }
 
+// Module names are text in every locale: UTF-8, never the filesystem
+// encoding (ASCII under mod_wsgi with LANG=C would turn "donn\u00e9es" into
+// surrogates that match no module).
+PyObject* ToPyNameList(const std::vector<std::string>& names) {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(names.size()));
+  if (list == nullptr) return nullptr;
+  for (size_t i = 0; i < names.size(); ++i) {
+    PyObject* item = PyUnicode_DecodeUTF8(names[i].data(), static_cast<Py_ssize_t>(names[i].size()),
+                                          "surrogateescape");
+    if (item == nullptr) {
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
+  }
+  return list;
+}
+
 PyObject* RaiseConfigError(PyObject* module, const pyfresh::Status& status) {
   PyErr_SetString(StateOf(module)->config_error, status.message().c_str());
   return nullptr;
@@ -130,8 +148,8 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   bool ok = true;
   if (ok && config.enabled) ok = put("enabled", PyBool_FromLong(*config.enabled));
   if (ok && config.app) ok = put("app", FromPathBytes(*config.app));
-  if (ok && config.packages) ok = put("packages", ToPyList(*config.packages));
-  if (ok && config.exclude) ok = put("exclude", ToPyList(*config.exclude));
+  if (ok && config.packages) ok = put("packages", ToPyNameList(*config.packages));
+  if (ok && config.exclude) ok = put("exclude", ToPyNameList(*config.exclude));
   if (ok && config.debug) ok = put("debug", PyBool_FromLong(*config.debug));
   if (ok && config.poll_interval_seconds) ok = put("poll_interval", PyFloat_FromDouble(*config.poll_interval_seconds));
   if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
@@ -229,8 +247,13 @@ PyObject* ParseAppSpecPy(PyObject* module, PyObject* text_object) {
     pyfresh::AppSpec spec;
     pyfresh::Status status = pyfresh::ParseAppSpec(text, &spec);
     if (!status.ok()) return RaiseConfigError(module, status);
-    return Py_BuildValue("(sNs#)", spec.kind == pyfresh::AppSpec::Kind::kFile ? "file" : "module",
-                         FromPathBytes(spec.target), spec.callable.data(),
+    const bool is_file = spec.kind == pyfresh::AppSpec::Kind::kFile;
+    return Py_BuildValue("(sNs#)", is_file ? "file" : "module",
+                         is_file ? FromPathBytes(spec.target)
+                                 : PyUnicode_DecodeUTF8(spec.target.data(),
+                                                        static_cast<Py_ssize_t>(spec.target.size()),
+                                                        "surrogateescape"),
+                         spec.callable.data(),
                          static_cast<Py_ssize_t>(spec.callable.size()));
   } catch (...) {
     return SetErrorFromCurrentException();
@@ -242,6 +265,33 @@ PyObject* ValidateModuleNamePy(PyObject* module, PyObject* name_object) {
     std::string name;
     if (!ToUtf8(name_object, &name, "module name")) return nullptr;
     pyfresh::Status status = pyfresh::ValidateModuleName(name);
+    if (!status.ok()) return RaiseConfigError(module, status);
+    Py_RETURN_NONE;
+  } catch (...) {
+    return SetErrorFromCurrentException();
+  }
+}
+
+// check_scope(packages, exclude, app_module, packages_label, exclude_label)
+PyObject* CheckScopePy(PyObject* module, PyObject* args) {
+  PyObject* packages_object = nullptr;
+  PyObject* exclude_object = nullptr;
+  PyObject* app_object = nullptr;
+  const char* packages_label = nullptr;
+  const char* exclude_label = nullptr;
+  if (!PyArg_ParseTuple(args, "OOOss:check_scope", &packages_object, &exclude_object, &app_object,
+                        &packages_label, &exclude_label)) {
+    return nullptr;
+  }
+  try {
+    std::vector<std::string> packages, exclude;
+    std::string app_module;
+    if (!ToStringList(packages_object, &packages, "package name") ||
+        !ToStringList(exclude_object, &exclude, "excluded module name") ||
+        !ToUtf8(app_object, &app_module, "module name")) {
+      return nullptr;
+    }
+    pyfresh::Status status = pyfresh::CheckScope(packages, exclude, app_module, packages_label, exclude_label);
     if (!status.ok()) return RaiseConfigError(module, status);
     Py_RETURN_NONE;
   } catch (...) {
@@ -329,13 +379,13 @@ PyObject* PolicyIsExcluded(PyObject* self_object, PyObject* name_object) {
 PyObject* PolicyPackages(PyObject* self_object, void*) {
   auto* self = reinterpret_cast<PolicyObject*>(self_object);
   if (!PolicyReady(self)) return nullptr;
-  return ToPyList(self->policy->packages());
+  return ToPyNameList(self->policy->packages());
 }
 
 PyObject* PolicyExclude(PyObject* self_object, void*) {
   auto* self = reinterpret_cast<PolicyObject*>(self_object);
   if (!PolicyReady(self)) return nullptr;
-  return ToPyList(self->policy->exclude());
+  return ToPyNameList(self->policy->exclude());
 }
 
 PyMethodDef policy_methods[] = {
@@ -1043,6 +1093,9 @@ PyMethodDef module_methods[] = {
     {"parse_app_spec", ParseAppSpecPy, METH_O,
      "parse_app_spec(text) -> (kind, target, callable); kind is 'module' or 'file'."},
     {"validate_module_name", ValidateModuleNamePy, METH_O, "Raise ConfigError unless the name is a dotted identifier."},
+    {"check_scope", CheckScopePy, METH_VARARGS,
+     "check_scope(packages, exclude, app_module, packages_label, exclude_label): raise ConfigError when an "
+     "exclusion covers the app's module or every package."},
     {"fork_generation", ForkGeneration, METH_NOARGS, "How many fork()s this process descends from (for tests)."},
     {nullptr, nullptr, 0, nullptr},
 };

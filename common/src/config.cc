@@ -84,7 +84,8 @@ bool IsListSeparator(char c) { return c == ' ' || c == '\t' || c == ','; }
 // Splits on spaces, tabs and commas and validates every element; appends
 // the new names (without duplicates) only when all are valid.
 Status ParseList(std::string_view label, std::string_view value, std::string_view noun,
-                 bool allow_empty, std::optional<std::vector<std::string>>* out) {
+                 bool allow_empty, Status (*validate)(std::string_view),
+                 std::optional<std::vector<std::string>>* out) {
   std::vector<std::string> names;
   size_t i = 0;
   while (i < value.size()) {
@@ -93,7 +94,7 @@ Status ParseList(std::string_view label, std::string_view value, std::string_vie
     while (end < value.size() && !IsListSeparator(value[end])) ++end;
     if (end > i) {
       std::string_view name = value.substr(i, end - i);
-      Status status = ValidateModuleName(name);
+      Status status = validate(name);
       if (!status.ok()) return OptionError(label, status.message());
       names.emplace_back(name);
     }
@@ -212,9 +213,9 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
       return Status::Ok();
     }
     case Option::kPackages:
-      return ParseList(label, value, "package name", allow_empty_list, &config->packages);
+      return ParseList(label, value, "package name", allow_empty_list, ValidatePackageName, &config->packages);
     case Option::kExclude:
-      return ParseList(label, value, "module name", allow_empty_list, &config->exclude);
+      return ParseList(label, value, "module name", allow_empty_list, ValidateModuleName, &config->exclude);
     case Option::kPollInterval:
       return ParsePollInterval(label, value, &config->poll_interval_seconds);
     case Option::kWatch:
@@ -234,9 +235,10 @@ std::string JoinList(const std::vector<std::string>& names) {
   return out;
 }
 
-Status ValidateList(std::string_view label, const std::vector<std::string>& names) {
+Status ValidateList(std::string_view label, const std::vector<std::string>& names,
+                    Status (*validate)(std::string_view)) {
   for (const std::string& name : names) {
-    Status status = ValidateModuleName(name);
+    Status status = validate(name);
     if (!status.ok()) return OptionError(label, status.message());
   }
   return Status::Ok();
@@ -284,11 +286,11 @@ Status Config::Validate() const {
   }
   if (packages.has_value()) {
     if (packages->empty()) return Status::Error("packages needs at least one package name");
-    Status status = ValidateList("packages", *packages);
+    Status status = ValidateList("packages", *packages, ValidatePackageName);
     if (!status.ok()) return status;
   }
   if (exclude.has_value()) {
-    Status status = ValidateList("exclude", *exclude);
+    Status status = ValidateList("exclude", *exclude, ValidateModuleName);
     if (!status.ok()) return status;
   }
   if (poll_interval_seconds.has_value()) {

@@ -9,8 +9,9 @@
 namespace pyfresh {
 namespace internal {
 
-// Empty when `name` is a dotted ASCII Python identifier ("a.b_c.d", no
-// keyword components); otherwise why not, e.g. "contains whitespace".
+// Empty when `name` is a dotted Python identifier: UTF-8 text whose every
+// dot-separated part str.isidentifier() accepts (PEP 3131: "données" is
+// one) and is no keyword; otherwise why not, e.g. "contains whitespace".
 std::string DottedIdentifierProblem(std::string_view name);
 
 inline bool IsDottedIdentifier(std::string_view name) {

@@ -4,82 +4,9 @@
 #include <utility>
 
 #include "identifier.h"
-#include "text.h"
+#include "pyfresh/quote.h"
 
 namespace pyfresh {
-namespace internal {
-namespace {
-
-// keyword.kwlist of CPython 3.11 (soft keywords such as "match" are valid
-// module names).
-constexpr std::string_view kKeywords[] = {
-    "False",  "None",     "True",    "and",    "as",       "assert", "async",  "await",  "break",
-    "class",  "continue", "def",     "del",    "elif",     "else",   "except", "finally", "for",
-    "from",   "global",   "if",      "import", "in",       "is",     "lambda", "nonlocal", "not",
-    "or",     "pass",     "raise",   "return", "try",      "while",  "with",   "yield",
-};
-
-bool IsKeyword(std::string_view word) {
-  return std::find(std::begin(kKeywords), std::end(kKeywords), word) != std::end(kKeywords);
-}
-
-bool IsIdentifierStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-bool IsIdentifierChar(char c) { return IsIdentifierStart(c) || (c >= '0' && c <= '9'); }
-
-// The longest name a module file or package directory can have (NAME_MAX).
-constexpr size_t kMaxComponentBytes = 255;
-
-std::string ComponentProblem(std::string_view component) {
-  if (component.front() >= '0' && component.front() <= '9') {
-    return QuoteForMessage(component) + " starts with a digit";
-  }
-  for (char c : component) {
-    if (!IsIdentifierChar(c)) {
-      return QuoteForMessage(std::string_view(&c, 1)) + " cannot appear in a Python identifier";
-    }
-  }
-  if (IsKeyword(component)) return QuoteForMessage(component) + " is a Python keyword";
-  if (component.size() > kMaxComponentBytes) {
-    return "a component of " + std::to_string(component.size()) +
-           " bytes is longer than 255 (no file or directory name can be)";
-  }
-  return {};
-}
-
-}  // namespace
-
-std::string DottedIdentifierProblem(std::string_view name) {
-  if (name.empty()) return "empty";
-  for (char c : name) {
-    if (IsAsciiSpace(c)) return "contains whitespace";
-  }
-  for (char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (IsControlByte(u)) return "contains a control character";
-    if (u >= 0x80) return "contains non-ASCII bytes (only ASCII letters, digits, '_' and '.' are allowed)";
-  }
-  if (name.size() > kMaxPathBytes) {
-    return "is " + std::to_string(name.size()) + " bytes long (a module's path cannot exceed 4095 bytes)";
-  }
-  if (name.front() == '.') return "starts with '.'";
-  if (name.back() == '.') return "ends with '.'";
-  if (name.find("..") != std::string_view::npos) return "contains an empty component ('..')";
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t dot = name.find('.', start);
-    if (dot == std::string_view::npos) dot = name.size();
-    std::string problem = ComponentProblem(name.substr(start, dot - start));
-    if (!problem.empty()) return problem;
-    start = dot + 1;
-  }
-  return {};
-}
-
-}  // namespace internal
-
 namespace {
 
 void Dedupe(std::vector<std::string>* names) {
@@ -99,6 +26,56 @@ Status ValidateModuleName(std::string_view name) {
   std::string problem = internal::DottedIdentifierProblem(name);
   if (problem.empty()) return Status::Ok();
   return Status::Error("invalid package name " + QuoteForMessage(name) + ": " + problem);
+}
+
+Status ValidatePackageName(std::string_view name) {
+  Status status = ValidateModuleName(name);
+  if (!status.ok()) return status;
+  if (IsUnderPrefix(name, "pyfresh")) {
+    return Status::Error("package " + QuoteForMessage(name) +
+                         " is pyfresh itself, which cannot reload itself (its reload hooks would stop "
+                         "running); list your own packages");
+  }
+  return Status::Ok();
+}
+
+Status CheckScope(const std::vector<std::string>& packages, const std::vector<std::string>& exclude,
+                  std::string_view app_module, std::string_view packages_label,
+                  std::string_view exclude_label) {
+  const auto excluding = [&exclude](std::string_view name) -> const std::string* {
+    for (const std::string& prefix : exclude) {
+      if (IsUnderPrefix(name, prefix)) return &prefix;
+    }
+    return nullptr;
+  };
+  if (const std::string* prefix = excluding(app_module)) {
+    return Status::Error(std::string(exclude_label) + ": " + QuoteForMessage(*prefix) +
+                         " covers the app's own module " + QuoteForMessage(app_module) +
+                         ", which would then never reload (its old code served for ever); exclude only "
+                         "the modules whose state must survive a reload, e.g. " +
+                         QuoteForMessage(*prefix + ".settings"));
+  }
+  if (packages.empty()) return Status::Ok();
+  std::string covering;
+  size_t prefixes = 0;
+  for (const std::string& package : packages) {
+    const std::string* prefix = excluding(package);
+    if (prefix == nullptr) return Status::Ok();
+    if (covering.find(QuoteForMessage(*prefix)) == std::string::npos) {
+      if (!covering.empty()) covering += ", ";
+      covering += QuoteForMessage(*prefix);
+      ++prefixes;
+    }
+  }
+  std::string listed;
+  for (const std::string& package : packages) {
+    if (!listed.empty()) listed += ", ";
+    listed += QuoteForMessage(package);
+  }
+  return Status::Error(std::string(exclude_label) + ": " + covering + (prefixes == 1 ? " covers" : " cover") + " every package of " +
+                       std::string(packages_label) + " (" + listed +
+                       "), so a change there would reload nothing; exclude only the modules whose state "
+                       "must survive a reload");
 }
 
 Status PackagePolicy::Create(std::vector<std::string> packages, std::vector<std::string> exclude,

@@ -30,6 +30,7 @@ TEST(ParseAppSpec, Valid) {
       {"app.py", K::kModule, "app.py", "application"},
       {"app.wsgi:app", K::kModule, "app.wsgi", "app"},
       {"mysite.wsgi:application", K::kModule, "mysite.wsgi", "application"},
+      {"donn\xc3\xa9" "es.wsgi:caf\xc3\xa9", K::kModule, "donn\xc3\xa9" "es.wsgi", "caf\xc3\xa9"},
       {"./app.wsgi:app", K::kFile, "./app.wsgi", "app"},
       {"./app", K::kFile, "./app", "application"},
       {"/srv/my app/app.wsgi", K::kFile, "/srv/my app/app.wsgi", "application"},
@@ -78,7 +79,7 @@ TEST(ParseAppSpec, Invalid) {
       {"/srv/app.wsgi:my-app", {"callable 'my-app'"}},
       {"/srv/app:", {"ends with ':'"}},
       {"/srv/app/", {"directory"}},
-      {"caf\xc3\xa9", {"'caf\\xc3\\xa9'"}},
+      {"caf\xe9", {"'caf\\xe9'", "not valid UTF-8"}},
       {"app.wsgi:my-app", {"callable 'my-app'"}},
       {"my app.wsgi", {"whitespace"}},
   };

@@ -48,6 +48,10 @@ TEST(ConfigSet, ValidValues) {
       {{{"app", "myapp.wsgi:app"}}, {{"app", "myapp.wsgi:app"}}},
       {{{"app", "/srv/my app/app.wsgi"}}, {{"app", "/srv/my app/app.wsgi"}}},
       {{{"packages", "myapp"}}, {{"packages", "myapp"}}},
+      // PEP 3131: what str.isidentifier() accepts, per dotted part.
+      {{{"packages", "donn\xc3\xa9" "es caf\xc3\xa9.vues"}}, {{"packages", "donn\xc3\xa9" "es caf\xc3\xa9.vues"}}},
+      {{{"exclude", "pyfresh"}}, {{"exclude", "pyfresh"}}},
+      {{{"packages", "pyfreshly"}}, {{"packages", "pyfreshly"}}},
       {{{"packages", "a b,c\td"}}, {{"packages", "a b c d"}}},
       {{{"packages", " a , , b "}}, {{"packages", "a b"}}},
       {{{"packages", "a a,a"}}, {{"packages", "a"}}},
@@ -123,7 +127,10 @@ TEST(ConfigSet, InvalidValues) {
       {"packages", "a.", "", {"'a.'"}},
       {"packages", "class", "", {"'class'", "keyword"}},
       {"packages", "myapp.def", "", {"'def'", "keyword"}},
-      {"packages", "caf\xc3\xa9", "", {"'caf\\xc3\\xa9'"}},
+      {"packages", "caf\xe9", "PyFreshPackages", {"PyFreshPackages: ", "'caf\\xe9'", "not valid UTF-8"}},
+      {"packages", "\xe2\x82\xacuro", "", {"packages: ", "(U+20AC) cannot appear"}},
+      {"packages", "pyfresh", "pyfresh-packages", {"pyfresh-packages: ", "'pyfresh' is pyfresh itself"}},
+      {"packages", "mysite pyfresh.hooks", "packages=", {"packages=: ", "'pyfresh.hooks' is pyfresh"}},
       {"packages", "a\nb", "", {"packages: ", "'a\\x0ab'", "control character"}},
       {"packages", "a\rb", "", {"'a\\x0db'"}},
       {"exclude", "x;y", "pyfresh-exclude", {"pyfresh-exclude: ", "'x;y'"}},
@@ -260,7 +267,7 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
     Config config;
     std::string fragment;
   };
-  std::vector<Case> cases(9);
+  std::vector<Case> cases(10);
   cases[0].config.app = "bad spec";
   cases[0].fragment = "app: invalid app spec 'bad spec'";
   cases[1].config.packages = std::vector<std::string>{"ok", "not ok"};
@@ -279,6 +286,8 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
   cases[7].fragment = "restart-on: path 'a\\x0ab' contains a control character";
   cases[8].config.watch = std::vector<std::string>{std::string("x\0", 2)};
   cases[8].fragment = "control character";
+  cases[9].config.packages = std::vector<std::string>{"mysite", "pyfresh"};
+  cases[9].fragment = "packages: package 'pyfresh' is pyfresh itself";
   for (const Case& c : cases) {
     Status status = c.config.Validate();
     ASSERT_FALSE(status.ok()) << c.fragment;

@@ -10,7 +10,11 @@ namespace {
 
 TEST(ValidateModuleName, AcceptsDottedIdentifiers) {
   for (const char* name : {"a", "myapp", "my_app", "_private", "a.b", "a.b_c.d", "App2", "x9.y8",
-                           "match", "case", "_", "type", "__main__", "a.__init__"}) {
+                           "match", "case", "_", "type", "__main__", "a.__init__",
+                           // PEP 3131 (str.isidentifier): donn\u00e9es, caf\u00e9.vues, \u540d\u524d,
+                           // \u03a9mega, _\u00e9t\u00e9, x\u0301 (a combining mark after the first).
+                           "donn\xc3\xa9" "es", "caf\xc3\xa9.vues", "\xe5\x90\x8d\xe5\x89\x8d",
+                           "\xce\xa9mega", "_\xc3\xa9t\xc3\xa9", "x\xcc\x81"}) {
     EXPECT_TRUE(ValidateModuleName(name).ok()) << name << ": " << ValidateModuleName(name).message();
   }
 }
@@ -35,7 +39,17 @@ TEST(ValidateModuleName, RejectsWithAQuotedReason) {
       {"my-app", {"'my-app'", "'-' cannot appear"}},
       {"a/b", {"'a/b'", "'/'"}},
       {"a:b", {"'a:b'", "':'"}},
-      {"caf\xc3\xa9", {"'caf\\xc3\\xa9'", "non-ASCII"}},
+      // Not UTF-8: a Latin-1 byte, an overlong '/', an encoded surrogate, a cut sequence.
+      {"caf\xe9", {"'caf\\xe9'", "not valid UTF-8"}},
+      {"a\xc0\xaf", {"not valid UTF-8"}},
+      {"a\xed\xa0\x80", {"not valid UTF-8"}},
+      {"caf\xc3", {"not valid UTF-8"}},
+      // Valid UTF-8 that is no identifier: U+20AC, U+00A0 (no-break space),
+      // a combining mark or an Arabic-Indic digit first.
+      {"\xe2\x82\xacuro", {"'\\xe2\\x82\\xac' (U+20AC) cannot appear in a Python identifier"}},
+      {"a\xc2\xa0" "b", {"(U+00A0) cannot appear"}},
+      {"\xcc\x81" "a", {"(U+0301) cannot start a Python identifier"}},
+      {"a.\xd9\xa3" "b", {"(U+0663) cannot start"}},
       {std::string("a\0b", 3), {"'a\\x00b'", "control character"}},
       {"a\x7f", {"'a\\x7f'", "control character"}},
       {"class", {"'class'", "Python keyword"}},
@@ -59,6 +73,58 @@ TEST(ValidateModuleName, TruncatesLongValues) {
   ASSERT_FALSE(status.ok());
   EXPECT_LT(status.message().size(), 300u);
   EXPECT_NE(status.message().find("...'"), std::string::npos);
+}
+
+TEST(ValidatePackageName, RefusesPyfreshItself) {
+  for (const char* name : {"pyfresh", "pyfresh.hooks", "pyfresh._core"}) {
+    Status status = ValidatePackageName(name);
+    ASSERT_FALSE(status.ok()) << name;
+    EXPECT_NE(status.message().find("is pyfresh itself"), std::string::npos) << status.message();
+  }
+  for (const char* name : {"pyfreshly", "my.pyfresh", "mysite"}) {
+    EXPECT_TRUE(ValidatePackageName(name).ok()) << name;
+  }
+  EXPECT_NE(ValidatePackageName("a b").message().find("whitespace"), std::string::npos);
+}
+
+struct ScopeCase {
+  std::vector<std::string> packages;
+  std::vector<std::string> exclude;
+  const char* app_module;
+  std::vector<std::string> fragments;  // empty: accepted
+};
+
+TEST(CheckScope, Table) {
+  const std::vector<ScopeCase> cases = {
+      {{"mysite", "blog"}, {"mysite.settings"}, "mysite.wsgi", {}},
+      {{}, {}, "mysite.wsgi", {}},
+      {{"blog"}, {"blog"}, "blog_site", {"PyFreshExclude: 'blog' covers every package of PyFreshPackages "
+                                          "('blog')", "reload nothing"}},
+      // The app's own module excluded: it would never reload.
+      {{"mysite", "blog"}, {"mysite"}, "mysite.wsgi",
+       {"PyFreshExclude: 'mysite' covers the app's own module 'mysite.wsgi'", "never reload", "'mysite.settings'"}},
+      {{}, {"mysite.wsgi"}, "mysite.wsgi", {"'mysite.wsgi' covers the app's own module"}},
+      {{"site"}, {"site.app"}, "site.app.wsgi", {"'site.app' covers the app's own module 'site.app.wsgi'"}},
+      // Every package excluded (the app's module lies elsewhere).
+      {{"blog", "shop"}, {"shop", "blog", "other"}, "mysite.wsgi",
+       {"'blog', 'shop' cover every package of PyFreshPackages ('blog', 'shop')"}},
+      {{"blog", "shop"}, {"shop"}, "mysite.wsgi", {}},
+      {{"blog.sub"}, {"blog"}, "mysite.wsgi", {"covers every package"}},
+      {{"blog"}, {"blog.sub"}, "mysite.wsgi", {}},
+      {{"mysite"}, {"mysite2"}, "mysite.wsgi", {}},
+  };
+  for (const ScopeCase& c : cases) {
+    Status status = CheckScope(c.packages, c.exclude, c.app_module, "PyFreshPackages", "PyFreshExclude");
+    if (c.fragments.empty()) {
+      EXPECT_TRUE(status.ok()) << status.message();
+      continue;
+    }
+    ASSERT_FALSE(status.ok()) << c.app_module;
+    for (const std::string& fragment : c.fragments) {
+      EXPECT_NE(status.message().find(fragment), std::string::npos)
+          << "message: " << status.message() << "\nmissing: " << fragment;
+    }
+  }
 }
 
 struct IsUnderPrefixCase {

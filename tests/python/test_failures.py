@@ -119,3 +119,94 @@ def test_debug_traceback_shows_the_users_frames_and_folds_the_machinery(simple):
     for machinery in ("importlib/__init__.py", "_bootstrap", "<frozen", "reloader.py", "app_loader.py",
                       "import_tracker.py"):
         assert machinery not in traceback_text, machinery
+
+
+# -- items 3 and 4: configuration that would make pyfresh silently wrong ------------------
+
+
+@pytest.mark.parametrize("keywords, fragments", [
+    ({"packages": ["PKG", "blog"], "exclude": ["PKG"]},
+     ["exclude=: 'PKG' covers the app's own module 'PKG.wsgi'", "never reload"]),
+    ({"exclude": ["PKG.wsgi"]}, ["exclude=: 'PKG.wsgi' covers the app's own module"]),
+    ({"packages": ["blog", "shop"], "exclude": ["blog", "shop"]},
+     ["exclude=: 'blog', 'shop' cover every package of packages= ('blog', 'shop')", "reload nothing"]),
+    ({"packages": ["PKG", "pyfresh"]}, ["packages=: ", "'pyfresh' is pyfresh itself"]),
+    ({"packages": ["PKG", "json"]}, ["packages=: 'json' is part of the standard library", "not your code"]),
+    ({"packages": ["encodings"]}, ["packages=: 'encodings' is part of the standard library"]),
+    ({"packages": ["PKG", "flask"]}, ["packages=: 'flask' is installed in ", "not your code"]),
+    ({"packages": ["sys"]}, ["packages=: 'sys' is built into the interpreter"]),
+], ids=["exclude-app-package", "exclude-app-module", "exclude-every-package", "pyfresh", "json", "encodings",
+        "flask", "sys"])
+def test_configuration_that_would_be_silently_wrong_is_refused(simple, keywords, fragments):
+    keywords = {k: [v.replace("PKG", simple.name) for v in values] for k, values in keywords.items()}
+    with pytest.raises(pyfresh.ConfigError) as error:
+        pyfresh.Reloader(simple.spec(), **keywords)
+    for fragment in fragments:
+        assert fragment.replace("PKG", simple.name) in str(error.value)
+    assert simple.name + ".views" not in sys.modules  # refused before anything was imported
+
+
+def test_host_spelling_in_scope_errors(simple):
+    pairs = [("app", simple.spec(), "pyfresh-app"), ("packages", simple.name, "pyfresh-packages"),
+             ("exclude", simple.name, "pyfresh-exclude")]
+    with pytest.raises(pyfresh.ConfigError, match="^pyfresh-exclude: '%s' covers the app's own module"
+                       % simple.name):
+        pyfresh.Reloader.from_config(pairs)
+    with pytest.raises(pyfresh.ConfigError, match="^pyfresh-packages: 'json' is part of the standard library"):
+        pyfresh.Reloader.from_config([("app", simple.spec()), ("packages", "json", "pyfresh-packages")])
+
+
+def test_what_stays_accepted(simple):
+    """Exclusions of the state modules, a package not importable yet, and
+    exclusions outside every package are fine."""
+    reloader = pyfresh.Reloader(simple.spec(), packages=[simple.name, "not_written_yet"],
+                                exclude=[simple.name + ".settings", "otherlib"])
+    assert call(reloader) == (200, "v1")
+
+
+def test_non_ascii_module_names_with_zero_configuration(tmp_path, on_path):
+    """PEP 3131: `import données` is legal; with zero configuration the
+    package is inferred and reloads (it was a ConfigError at startup)."""
+    name = "données_" + os.path.basename(str(tmp_path))[-6:].replace("-", "_")
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "vues.py").write_text("def rendu():\n    return 'été'\n", encoding="utf-8")
+    (package / "wsgi.py").write_text(
+        "from %s.vues import rendu\n\ndef application(environ, start_response):\n"
+        "    start_response('200 OK', [])\n    return [rendu().encode('utf-8')]\n" % name, encoding="utf-8")
+    reloader = pyfresh.Reloader(name + ".wsgi:application")
+    assert reloader.packages == [name]
+    assert call(reloader) == (200, "été")
+    path = package / "vues.py"
+    before = path.stat().st_mtime_ns
+    path.write_text("def rendu():\n    return 'hiver'\n", encoding="utf-8")
+    os.utime(path, ns=(before + 10**9, before + 10**9))
+    assert call(reloader) == (200, "hiver")
+    explicit = pyfresh.Reloader(name + ".wsgi:application", packages=[name], exclude=[name + ".réglages"])
+    assert explicit.packages == [name] and explicit.exclude == [name + ".réglages"]
+
+
+def test_module_names_are_validated_as_python_does():
+    """The core's identifier tables agree with str.isidentifier() for every
+    code point, first and after the first."""
+    from pyfresh import _core
+
+    def core_accepts(name):
+        try:
+            _core.validate_module_name(name)
+            return True
+        except pyfresh.ConfigError:
+            return False
+
+    disagreements = []
+    for code in range(0x80, 0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        for name in (char + "x", "x" + char):
+            if core_accepts(name) != (name.isidentifier()):
+                disagreements.append((hex(code), name))
+        if len(disagreements) > 10:
+            break
+    assert not disagreements

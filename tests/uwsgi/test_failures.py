@@ -65,3 +65,49 @@ def test_debug_page_of_a_project_under_a_non_ascii_path_with_lang_c(uwsgi, tmp_p
     app.set_version("v2")
     assert uwsgi.get_json()["version"] == "v2"
     uwsgi.assert_healthy()
+
+
+# -- items 3 and 4: configuration --------------------------------------------------------
+
+
+@pytest.mark.parametrize("options, message", [
+    ([("pyfresh-packages", "shop blog"), ("pyfresh-exclude", "shop")],
+     "pyfresh-exclude: 'shop' covers the app's own module 'shop.wsgi'"),
+    ([("pyfresh-packages", "blog"), ("pyfresh-exclude", "blog")],
+     "pyfresh-exclude: 'blog' covers every package of pyfresh-packages ('blog')"),
+    ([("pyfresh-packages", "shop pyfresh")], "pyfresh-packages: package 'pyfresh' is pyfresh itself"),
+    ([("pyfresh-packages", "shop json")], "pyfresh-packages: 'json' is part of the standard library"),
+    ([("pyfresh-packages", "shop flask")], "pyfresh-packages: 'flask' is installed in"),
+], ids=["exclude-app", "exclude-every-package", "pyfresh", "json", "flask"])
+def test_silently_wrong_configuration_stops_uwsgi_naming_the_option(uwsgi, app_root, options, message):
+    app = App(app_root)
+    uwsgi.start([("master", "true"), ("module", app.spec)] + options, pythonpath=[app_root], wait=None)
+    assert uwsgi.wait_exit() != 0
+    assert message in uwsgi.log(), uwsgi.log()
+
+
+def test_non_ascii_package_with_zero_configuration(uwsgi, app_root):
+    """PEP 3131 names (`import données`) are inferred and reload; this was a
+    ConfigError that kept the app from loading."""
+    app = App(app_root, name="données")
+    uwsgi.start([("master", "true"), ("module", app.spec)], pythonpath=[app_root])
+    assert uwsgi.get_json()["version"] == "v1"
+    assert uwsgi.log_lines("inferred packages: données"), uwsgi.log()
+    app.set_version("v2")
+    assert uwsgi.get_json()["version"] == "v2"
+    uwsgi.assert_healthy()
+
+
+def test_non_ascii_option_values_round_trip_under_lang_c(uwsgi, app_root, lang_c):
+    """Under LANG=C (ASCII filesystem encoding) module names in options are
+    still text: the exclusion is the module `shop.réglages`, and it keeps its
+    state across a reload."""
+    app = App(app_root)
+    (app.package / "réglages.py").write_text("import time\nSTARTED = time.time()\n", encoding="utf-8")
+    uwsgi.start([("master", "true"), ("module", app.spec), ("pyfresh-packages", "shop"),
+                 ("pyfresh-exclude", "shop.réglages")], pythonpath=[app_root])
+    assert uwsgi.get_json()["version"] == "v1"
+    assert uwsgi.log_lines("(kept: shop.réglages)"), uwsgi.log()
+    app.set_version("v2")
+    assert uwsgi.get_json()["version"] == "v2"
+    uwsgi.assert_healthy()

@@ -11,9 +11,25 @@
 
 namespace pyfresh {
 
-// Checks that `name` is a dotted Python identifier ("a.b_c.d"), ASCII only.
+// Checks that `name` is a dotted Python identifier ("a.b_c.d", "données"):
+// each part as str.isidentifier() decides (PEP 3131), no keyword.
 // The error quotes the bad value.
 Status ValidateModuleName(std::string_view name);
+
+// ValidateModuleName, and not pyfresh itself (or one of its modules):
+// clearing pyfresh on a reload would drop its reload hooks. The error
+// quotes the value.
+Status ValidatePackageName(std::string_view name);
+
+// Refuses a package scope under which reloading would be silently wrong:
+// an exclusion covering the app's own module `app_module` (the app would
+// keep its old code for ever), or exclusions covering every listed package
+// (nothing but the app's module would ever reload). `packages` may be empty
+// (inferred later). Errors start with the option's name in the host's
+// spelling (`packages_label`, `exclude_label`) and quote the values.
+Status CheckScope(const std::vector<std::string>& packages, const std::vector<std::string>& exclude,
+                  std::string_view app_module, std::string_view packages_label,
+                  std::string_view exclude_label);
 
 // Copyable, immutable after construction.
 class PackagePolicy {

@@ -102,9 +102,13 @@ def _build(text):
         # Daemon mode: a restart ends this daemon process gracefully and
         # Apache starts another; embedded mode: logged, never done.
         return Reloader(spec, raise_on_load_error=False, restart_handler=restart.mod_wsgi_handler(),
-                        **keywords), True
+                        _labels=_DIRECTIVES, **keywords), True
     except ConfigError as error:
         return _ConfigErrorApp("config-invalid", "pyfresh: %s" % error), True
+
+
+# The core's option names as httpd.conf spells them, for errors.
+_DIRECTIVES = {"packages": "PyFreshPackages", "exclude": "PyFreshExclude"}
 
 
 def _config_bytes_as_text(text):

@@ -53,32 +53,36 @@ class Reloader(_core.Gate):
 
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
-                 restart_handler=None):
+                 restart_handler=None, _labels=None):
+        # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
-        options = parse_config(keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
-                                             poll_interval=poll_interval, enabled=enabled, watch=watch,
-                                             restart_on=restart_on))
-        self._setup(options, loaded_app, raise_on_load_error, restart_handler)
+        pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
+                              poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on)
+        options = parse_config(pairs)
+        self._setup(options, loaded_app, raise_on_load_error, restart_handler,
+                    dict(_option_labels(pairs), **(_labels or {})))
 
     @classmethod
     def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True, restart_handler=None):
         """A Reloader from host option text: (name, value[, display_name]) pairs."""
+        pairs = list(pairs)
         options = parse_config(pairs)
         reloader = cls.__new__(cls)
-        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler)
+        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler, _option_labels(pairs))
         return reloader
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None):
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None):
         ensure_handler()
         self._starting = True
         if not options.get("app"):
             raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
         self.spec = AppSpec(options["app"])
         self.exclude = list(options.get("exclude") or ())
+        _check_scope(options, self.spec, labels or {})
         # No package list: the user's own code is inferred from what the app
         # imports (see scope.py); an explicit list wins.
         self._inferring = not options.get("packages")
@@ -491,6 +495,29 @@ def stats():
         "last_trigger": latest.last_trigger if latest else None,
         "last_restart_reason": last_restart.last_restart_reason if last_restart else None,
     }
+
+
+def _option_labels(pairs):
+    """Core option name -> its name in the host's spelling, from the
+    (name, value[, display_name]) pairs the options came as."""
+    return {pair[0]: pair[2] for pair in pairs if len(pair) > 2 and pair[2]}
+
+
+def _check_scope(options, spec, labels):
+    """Refuses packages/exclude under which reloading would be silently
+    wrong (the core's check_scope), and packages that are not the user's
+    code: the standard library or installed libraries would be re-imported
+    on every reload while other code keeps their old objects."""
+    packages = list(options.get("packages") or ())
+    packages_label = labels.get("packages", "packages")
+    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name, packages_label,
+                      labels.get("exclude", "exclude"))
+    for name in packages:
+        where = scope.not_user_code(name)
+        if where:
+            raise ConfigError("%s: %r is %s, not your code; pyfresh reloads your own packages only "
+                              "(remove it; an editable install, pip install -e, counts as yours)"
+                              % (packages_label, name, where))
 
 
 def _hook_name(fn):

@@ -7,6 +7,7 @@ opposed to installed libraries. pyfresh itself, ``__main__`` and mod_wsgi's
 script modules are never inferred.
 """
 
+import importlib.machinery
 import os
 import site
 import sys
@@ -57,6 +58,34 @@ def is_user_file(path):
     # Any other dist-packages/site-packages directory (another Python's).
     parts = real.split(os.sep)
     return "site-packages" not in parts and "dist-packages" not in parts
+
+
+def not_user_code(name):
+    """Where the top-level package of `name` comes from when that is not
+    the user's code ("part of the standard library (DIR)", "installed in
+    DIR"), else None (user code, or not found: it may appear later). Finds
+    it on sys.path without importing anything."""
+    top = name.partition(".")[0]
+    if top in sys.builtin_module_names:
+        return "built into the interpreter"
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(top)
+    except (ImportError, ValueError, OSError):
+        return None
+    if spec is None:
+        return None
+    locations = [p for p in (spec.submodule_search_locations or ()) if isinstance(p, str)]
+    if not locations and spec.has_location and isinstance(spec.origin, str):
+        locations = [spec.origin]
+    if not locations or any(is_user_file(p) for p in locations):
+        return None
+    where = locations[0] if spec.submodule_search_locations else os.path.dirname(locations[0])
+    stdlib = {os.path.join(os.path.realpath(d), "") for d in
+              (sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")) if d}
+    if any(os.path.join(os.path.realpath(where), "").startswith(d) for d in stdlib) and not any(
+            part in ("site-packages", "dist-packages") for part in os.path.realpath(where).split(os.sep)):
+        return "part of the standard library (%s)" % where
+    return "installed in %s" % where
 
 
 def can_infer(name):
