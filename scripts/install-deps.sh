@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  python3 python3-dev python3-pytest python3-flask
+  python3 python3-dev python3-pytest python3-flask python3-django python3-bottle
   libgtest-dev libgmock-dev libbenchmark-dev
   uwsgi-core uwsgi-plugin-python3 uwsgi-dev uwsgi-src
   apache2 apache2-dev libapache2-mod-wsgi-py3

@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 
-from . import _core, app_loader, hooks, import_tracker, restart, scope
+from . import _core, app_loader, hooks, import_tracker, integrations, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, keyword_pairs, parse_config
 from .error_page import ErrorApp, summarize
@@ -138,6 +138,8 @@ class Reloader(_core.Gate):
         self._watch = PathSet(options.get("watch") or (), base, "watch=")
         self._restart_on = PathSet(options.get("restart_on") or (), base, "restart_on=")
         self._track_new_watched()
+        self._integrations = integrations.Session()
+        self._add_integration_paths()
         self._starting = False
         if self._inferring:
             logger.info("inferred packages: %s", ", ".join(self.packages) or
@@ -326,6 +328,7 @@ class Reloader(_core.Gate):
         saved = {}
         with hooks.reloading(saved):
             self._run_hooks("before")
+            self._integrations.before(self._policy, self.app)
             for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
                 module = sys.modules.pop(name, None)
                 if module is not None:
@@ -345,12 +348,14 @@ class Reloader(_core.Gate):
             importlib.invalidate_caches()
             try:
                 new_app = self._import_app()
+                self._integrations.after(new_app)  # raises: undone like a failed import
             except BaseException as exc:
                 for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
                     sys.modules.pop(name, None)
                 sys.modules.update(saved)
                 hooks.take_owned(lambda owner: owner is not None and self._policy.covers(owner))
                 hooks.put_back(taken_hooks)
+                self._integrations.undo()
                 # The same broken code is not imported again on every request.
                 self._accept_what_was_seen(stale, self._end_recording())
                 if not isinstance(exc, (Exception, SystemExit)):
@@ -372,7 +377,17 @@ class Reloader(_core.Gate):
             logger.info("%s changed; reloaded %s in %.1f ms (%d modules cleared, %d imported, %d files "
                         "tracked) [%s]", _describe_paths(stale), self.spec.text, self.last_reload_ms,
                         len(saved), imported, self.detector.tracked_count, self._totals())
+            self._integrations.done()
+            self._add_integration_paths()
             self._run_hooks("after")
+
+    def _add_integration_paths(self):
+        """Turns on the framework integrations now in use, and watches
+        (or restarts on) the files they name: template folders, settings."""
+        self._integrations.detect(self._policy, self.app)
+        watch, restart_on = self._integrations.paths(self._policy, self.app)
+        if self._watch.add(watch) | self._restart_on.add(restart_on):
+            self._track_new_watched()
 
     def _track_new_watched(self):
         """Tracks the watched and restart-on paths the detector does not

@@ -232,5 +232,17 @@ class PathSet:
         self._too_large = None
         return changed
 
+    def add(self, entries, base_directory=""):
+        """Adds entries not there yet (framework integrations' template
+        folders) and expands. Returns the paths this added."""
+        before = self.paths()
+        new = [os.path.normpath(os.path.join(base_directory, os.path.expanduser(e))) for e in entries]
+        new = [e for e in dict.fromkeys(new) if e not in self.entries]
+        if not new:
+            return frozenset()
+        self.entries.extend(new)
+        self.refresh()
+        return self.paths() - before
+
     def __contains__(self, path):
         return path in self.files or path in self.directories or path in self.absent

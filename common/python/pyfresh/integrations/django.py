@@ -1,0 +1,292 @@
+"""Django: what survives a reload in Django's own modules, and its reset.
+
+* The URL resolver (``get_resolver`` is an lru_cache) keeps the old URL conf
+  module, hence old views, forms and models: ``clear_url_caches()``.
+* Template engines (``engines._engines``, ``Engine.get_default``) keep the old
+  template-tag libraries and, with DEBUG off, the cached loader's templates.
+* The app registry: ``django.setup()`` never runs twice, so for the apps
+  under the packages their models leave ``apps.all_models`` and every admin
+  site's registry before the reload, and after it ``<app>.models`` and
+  ``<app>.admin`` are imported again (as start-up does), the app config
+  points at the new modules, and a reloaded AppConfig class's ``ready()``
+  runs again. Re-registering without this warns "Model ... was already
+  registered" and leaves the admin on the old classes.
+* Content types cache model lookups: cleared.
+* Signal receivers defined in reloaded modules are disconnected before the
+  reload (their modules connect the new ones again), so they do not pile
+  up, and a ``dispatch_uid`` does not keep the old receiver.
+* Settings are read once per process: the settings module's file is on the
+  restart-on list (excluded or not).
+"""
+
+import importlib
+import os
+import sys
+import weakref
+
+from . import Integration
+
+
+class DjangoIntegration(Integration):
+    name = "django"
+    resets = ("resets URL resolver caches, template engines, admin registry, app registry models "
+              "for apps under the packages, content type caches, signal receivers of reloaded modules")
+
+    def __init__(self):
+        self._signals = weakref.WeakSet()
+        self._scanned = set()
+
+    def detect(self):
+        conf = sys.modules.get("django.conf")
+        return conf is not None and getattr(conf.settings, "configured", False)
+
+    def description(self, ctx):
+        settings = self.restart_paths(ctx)
+        if settings:
+            return "%s; a change to %s restarts the process" % (self.resets, ", ".join(settings))
+        return self.resets
+
+    # -- paths ---------------------------------------------------------------
+
+    def watch_paths(self, ctx):
+        """The template directories of the project (DIRS) and of the apps
+        under the packages: with DEBUG off Django's cached loader keeps
+        templates until the engines are reset, and nothing else would see a
+        template edit."""
+        from django.apps import apps
+        from django.template import engines
+        from django.template.backends.django import DjangoTemplates
+        paths = []
+        for backend in engines.all():
+            if not isinstance(backend, DjangoTemplates):
+                continue
+            for directory in backend.engine.dirs:
+                paths.append(os.fspath(directory))
+            if backend.app_dirs and apps.ready:
+                for config in apps.get_app_configs():
+                    if ctx.covers(config.name) and config.path:
+                        paths.append(os.path.join(config.path, "templates"))
+        return [p for p in dict.fromkeys(paths) if os.path.isdir(p)]
+
+    def restart_paths(self, ctx):
+        from django.conf import settings
+        name = getattr(settings, "SETTINGS_MODULE", None) or os.environ.get("DJANGO_SETTINGS_MODULE")
+        if not name:
+            return ()
+        # A settings package (mysite/settings/{__init__,base,dev}.py): all of it.
+        parent = name.rpartition(".")[0]
+        family = [name]
+        if parent and parent.rpartition(".")[2] == "settings":
+            family.append(parent)
+            family.extend(n for n in list(sys.modules) if n.startswith(parent + "."))
+        paths = []
+        for module_name in family:
+            path = getattr(sys.modules.get(module_name), "__file__", None)
+            if isinstance(path, str) and path not in paths:
+                paths.append(path)
+        return paths
+
+    # -- one reload --------------------------------------------------------------
+
+    def _reloaded_apps(self, ctx):
+        from django.apps import apps
+        if not apps.ready:
+            return []
+        return [config for config in apps.get_app_configs() if ctx.covers(config.name)]
+
+    def before(self, ctx):
+        from django.apps import apps
+        configs = self._reloaded_apps(ctx)
+        ctx.state["apps"] = [
+            (config.label, config, config.module, config.models_module, dict(apps.all_models[config.label]))
+            for config in configs]
+        ctx.state["admin"] = self._take_admin_entries(ctx)
+        ctx.state["receivers"] = self._take_receivers(ctx)
+        # Last, as it cannot fail half-way: the models leave the registry.
+        for label, _config, _module, _models_module, _models in ctx.state["apps"]:
+            apps.all_models[label].clear()  # the same dict as app_config.models
+        if ctx.state["apps"]:
+            apps.clear_cache()
+        self._reset_caches(ctx)
+
+    def after(self, ctx):
+        from django.apps import AppConfig, apps
+        from django.utils.module_loading import module_has_submodule
+        self._reset_caches(ctx)
+        # As django.setup() does: the app packages and their models first
+        # (user code: an exception fails the reload), then the app configs.
+        replaced = []
+        for label, config, _module, _models_module, _models in ctx.state.get("apps", ()):
+            package = importlib.import_module(config.name)
+            models_module = None
+            if module_has_submodule(package, "models"):
+                models_module = importlib.import_module(config.name + ".models")
+            new_config = self._fresh_config(config, package)
+            new_config.apps = apps
+            new_config.models = apps.all_models[label]
+            new_config.models_module = models_module
+            replaced.append((label, new_config))
+        for label, new_config in replaced:
+            apps.app_configs[label] = new_config
+        if replaced:
+            apps.clear_cache()
+        # ready() of a reloaded AppConfig class: its imports (a signals
+        # module) are as reloaded as the rest; receivers were disconnected.
+        for label, new_config in replaced:
+            cls = type(new_config)
+            if ctx.covers(cls.__module__) and cls.ready is not AppConfig.ready:
+                new_config.ready()
+        if replaced and "django.contrib.admin" in sys.modules and apps.is_installed("django.contrib.admin"):
+            for _label, new_config in replaced:
+                if module_has_submodule(new_config.module, "admin"):
+                    importlib.import_module(new_config.name + ".admin")
+        self._reset_caches(ctx)
+
+    def undo(self, ctx):
+        from django.apps import apps
+        for label, config, module, models_module, models in ctx.state.get("apps", ()):
+            apps.all_models[label].clear()
+            apps.all_models[label].update(models)
+            config.module, config.models_module = module, models_module
+            config.models = apps.all_models[label]
+            apps.app_configs[label] = config
+        if ctx.state.get("apps"):
+            apps.clear_cache()
+        self._put_back_admin_entries(ctx, ctx.state.get("admin", ()))
+        self._put_back_receivers(ctx, ctx.state.get("receivers", ()))
+        self._reset_caches(ctx)
+
+    @staticmethod
+    def _fresh_config(config, package):
+        """The app config as start-up would build it from the new code: a
+        new instance of the (re-imported) class when its module is reloaded."""
+        cls = type(config)
+        module = sys.modules.get(cls.__module__)
+        if module is None:
+            try:
+                module = importlib.import_module(cls.__module__)
+            except ImportError:
+                module = None
+        new_cls = getattr(module, cls.__name__, None) if module is not None else None
+        if isinstance(new_cls, type) and new_cls is not cls:
+            fresh = new_cls(config.name, package)
+            fresh.label = config.label  # the registry is keyed by it
+            return fresh
+        config.module = package
+        return config
+
+    # -- caches ----------------------------------------------------------------
+
+    def _reset_caches(self, ctx):
+        ctx.attempt("django: clear URL resolver caches", _clear_url_caches)
+        ctx.attempt("django: reset template engines", _reset_template_engines)
+        ctx.attempt("django: clear content type cache", _clear_content_types)
+
+    # -- admin -------------------------------------------------------------------
+
+    def _admin_sites(self):
+        sites_module = sys.modules.get("django.contrib.admin.sites")
+        return list(getattr(sites_module, "all_sites", ())) if sites_module else []
+
+    def _take_admin_entries(self, ctx):
+        taken = []
+        for site in self._admin_sites():
+            registry = site._registry
+            for model, model_admin in list(registry.items()):
+                if ctx.covers(model.__module__) or ctx.covers(type(model_admin).__module__):
+                    taken.append((site, model, registry.pop(model)))
+        return taken
+
+    def _put_back_admin_entries(self, ctx, taken):
+        sites = self._admin_sites()
+        for site in sites:
+            for model, model_admin in list(site._registry.items()):
+                if ctx.covers(model.__module__) or ctx.covers(type(model_admin).__module__):
+                    site._registry.pop(model, None)
+        for site, model, model_admin in taken:
+            site._registry[model] = model_admin
+
+    # -- signals -----------------------------------------------------------------
+
+    def _find_signals(self, ctx):
+        """Signal instances held by module globals outside the packages
+        (Django's own and third-party ones), found once per module."""
+        dispatch = sys.modules.get("django.dispatch")
+        if dispatch is None:
+            return []
+        signal_type = dispatch.Signal
+        for name, module in list(sys.modules.items()):
+            if name in self._scanned or module is None or ctx.covers(name):
+                continue
+            self._scanned.add(name)
+            try:
+                values = list(vars(module).values())
+            except TypeError:
+                continue
+            for value in values:
+                if isinstance(value, signal_type):
+                    self._signals.add(value)
+        return list(self._signals)
+
+    def _take_receivers(self, ctx):
+        taken = []
+        for signal in self._find_signals(ctx):
+            with signal.lock:
+                kept, removed = [], []
+                for entry in signal.receivers:
+                    if _receiver_module_covered(entry[1], ctx):
+                        removed.append(entry)
+                    else:
+                        kept.append(entry)
+                if removed:
+                    signal.receivers = kept
+                    signal.sender_receivers_cache.clear()
+                    taken.append((signal, removed))
+        return taken
+
+    def _put_back_receivers(self, ctx, taken):
+        for signal in self._find_signals(ctx):
+            with signal.lock:
+                kept = [e for e in signal.receivers if not _receiver_module_covered(e[1], ctx)]
+                if len(kept) != len(signal.receivers):
+                    signal.receivers = kept
+                    signal.sender_receivers_cache.clear()
+        for signal, removed in taken:
+            with signal.lock:
+                signal.receivers = signal.receivers + removed
+                signal.sender_receivers_cache.clear()
+
+
+def _receiver_module_covered(receiver, ctx):
+    if isinstance(receiver, weakref.ReferenceType):
+        receiver = receiver()
+        if receiver is None:
+            return False  # dead: Django drops it itself
+    function = getattr(receiver, "__func__", receiver)
+    module = getattr(function, "__module__", None)
+    if module is None:
+        module = getattr(type(receiver), "__module__", None)
+    return isinstance(module, str) and ctx.covers(module)
+
+
+def _clear_url_caches():
+    from django.urls import clear_url_caches
+    clear_url_caches()
+
+
+def _reset_template_engines():
+    from django.template import engines
+    from django.template.engine import Engine
+    engines._engines = {}
+    Engine.get_default.cache_clear()
+
+
+def _clear_content_types():
+    from django.apps import apps
+    if not apps.ready or not apps.is_installed("django.contrib.contenttypes"):
+        return
+    from django.contrib.contenttypes.models import ContentType
+    ContentType.objects.clear_cache()
+
+
+integration = DjangoIntegration()
