@@ -155,7 +155,16 @@ int pyfresh_hook_fixups(request_rec* request) {
   return DECLINED;
 }
 
+// Names the module and its version in httpd's startup line ("Apache/2.4.62
+// (Debian) mod_wsgi/4.9.4 Python/3.11 mod_pyfresh/0.1.0 configured").
+int pyfresh_hook_post_config(apr_pool_t* pconf, apr_pool_t* /*plog*/, apr_pool_t* /*ptemp*/,
+                             server_rec* /*server*/) {
+  ap_add_version_component(pconf, "mod_pyfresh/" PYFRESH_VERSION);
+  return OK;
+}
+
 void pyfresh_register_hooks(apr_pool_t* /*pool*/) {
+  ap_hook_post_config(pyfresh_hook_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_check_config(pyfresh_hook_check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_fixups(pyfresh_hook_fixups, nullptr, nullptr, APR_HOOK_LAST);
 }

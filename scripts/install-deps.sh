@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   uwsgi-core uwsgi-plugin-python3 uwsgi-dev uwsgi-src
   apache2 apache2-dev libapache2-mod-wsgi-py3
-  clang libclang-rt-14-dev
+  clang libclang-rt-dev
   wrk curl procps gnuplot-nox
 )
 

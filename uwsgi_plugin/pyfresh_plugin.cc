@@ -151,6 +151,7 @@ int Init() {
       delete state;
       return 0;
     }
+    uwsgi_log("pyfresh %s: the apps of this instance run the code as it is on disk\n", PYFRESH_VERSION);
     state->options.config.enabled.reset();  // on; the engine's default
     state->pairs = EnginePairs(state->options.config);
     g_state = state;

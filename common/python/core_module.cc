@@ -1045,6 +1045,7 @@ int ModuleExec(PyObject* module) {
       PyExc_ValueError, nullptr);
   if (state->config_error == nullptr) return -1;
   if (PyModule_AddObjectRef(module, "ConfigError", state->config_error) < 0) return -1;
+  if (PyModule_AddStringConstant(module, "__version__", PYFRESH_VERSION) < 0) return -1;
 
   auto add_type = [module](PyType_Spec* spec, PyTypeObject** slot) {
     *slot = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, spec, nullptr));

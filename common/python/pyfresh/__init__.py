@@ -10,6 +10,7 @@ counters: ``pyfresh.stats()``.
 """
 
 from ._core import ConfigError
+from ._core import __version__  # the one version number, set in CMakeLists.txt
 from .app_loader import AppLoadError
 from .config import parse_config, parse_serialized_config, serialize_config
 from .hooks import after_reload, before_reload, currently_reloading, previous_module, remove_hook
@@ -29,4 +30,3 @@ __all__ = [
     "serialize_config",
     "stats",
 ]
-__version__ = "0.1.0"
