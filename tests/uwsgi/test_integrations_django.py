@@ -1,0 +1,83 @@
+"""Issue 18 through real uWSGI: the startproject/startapp project of
+tests/django_project.py served with the README's ini (pyfresh-packages =
+mysite polls, pyfresh-exclude = mysite.settings), master and two workers,
+bytecode written. Every edit kind shows on the next requests (several, so
+that both workers answer), the admin's change form GETs and POSTs, no model
+is registered twice, and a settings edit reloads the instance, then shows.
+"""
+
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+
+
+def _load(name):
+    path = Path(__file__).resolve().parents[1] / (name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+project = _load("django_project")
+
+pytestmark = pytest.mark.skipif(not project.django_available(),
+                                reason="python3-django is not installed (scripts/install-deps.sh)")
+
+
+def start(uwsgi, root, processes=2):
+    options = [("master", "true"), ("processes", str(processes)), ("module", "mysite.wsgi:application"),
+               ("pyfresh-packages", " ".join(project.PACKAGES)), ("pyfresh-exclude", " ".join(project.EXCLUDE)),
+               ("add-header", "Connection: close")]
+    uwsgi.start(options, wait="/about/", pythonpath=[str(root)])
+    return project.Client(uwsgi.port)
+
+
+def _report(failed):
+    return "\n".join("%s: %s (%r)" % (name, problem, response) for name, problem, response in failed)
+
+
+def test_django_edits_show_on_both_workers_and_the_admin_works(uwsgi, app_root):
+    root = project.make_project(app_root / "site")
+    client = start(uwsgi, root)
+    admin = project.Client(uwsgi.port)
+    admin.login()
+    pids = set()
+    for _ in range(6):
+        pids.add(client.get("/about/").headers.get("X-Pid"))
+    passed, failed = project.run_edits(root, client, admin, repeat=4)
+    print("uWSGI, 2 workers: %d of %d edit kinds shown by the next 4 requests: %s"
+          % (len(passed), len(passed) + len(failed), ", ".join(passed)))
+    assert not failed, _report(failed) + "\n" + uwsgi.log()
+    project.admin_round_trip(admin, "posted-uwsgi")
+    for _ in range(4):
+        assert "[posted-uwsgi]" in client.get("/polls/1/").text
+    log = uwsgi.log()
+    assert "Django integration on" in log, log
+    assert not project.warnings_in(log), project.warnings_in(log)
+    uwsgi.assert_healthy()
+
+
+def test_django_settings_edit_reloads_the_instance_then_shows(uwsgi, app_root):
+    root = project.make_project(app_root / "site")
+    client = start(uwsgi, root)
+    assert "settings-v1" in client.get("/about/").text
+    project.settings_edit(root)
+    deadline = time.monotonic() + 30
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            seen.append(client.get("/about/").text)
+        except OSError as error:
+            seen.append(repr(error))
+        if "settings-v2" in seen[-1]:
+            break
+        time.sleep(0.1)
+    assert "settings-v2" in seen[-1], uwsgi.log()
+    # Once shown, never the old value again (both workers are new).
+    for _ in range(6):
+        assert "settings-v2" in client.get("/about/").text
+    assert "settings.py changed; it is on the restart-on list" in uwsgi.log()
+    uwsgi.assert_healthy()
