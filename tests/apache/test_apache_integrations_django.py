@@ -1,0 +1,109 @@
+"""Issue 18 through httpd + mod_wsgi + mod_pyfresh: the startproject/startapp
+project of tests/django_project.py in daemon mode (processes=2 threads=4,
+%{GLOBAL}), configured like the README (PyFreshPackages mysite polls,
+PyFreshExclude mysite.settings), bytecode written, served as www-data when
+run as root. Every edit kind shows on the next requests (several, so that
+both daemon processes answer), the admin's change form GETs and POSTs, no
+model is registered twice, and a settings edit restarts the daemon
+processes, then shows.
+"""
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import apache_harness as harness
+
+
+def _load(name):
+    path = Path(__file__).resolve().parents[1] / (name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+project = _load("django_project")
+
+pytestmark = pytest.mark.skipif(not project.django_available(),
+                                reason="python3-django is not installed (scripts/install-deps.sh)")
+
+VHOST = """\
+<VirtualHost 127.0.0.1:@PORT@>
+    WSGIDaemonProcess {group} python-path={root}:@PYTHON@ home={root} processes={processes} threads=4
+    WSGIProcessGroup {group}
+    WSGIApplicationGroup %{{GLOBAL}}
+    WSGIScriptAlias / @ENTRY@
+    PyFresh On
+    PyFreshApp mysite.wsgi:application
+    PyFreshPackages {packages}
+    PyFreshExclude {exclude}
+</VirtualHost>
+"""
+
+
+@pytest.fixture
+def django_httpd(workspace):
+    servers = []
+
+    def start(name, processes):
+        root = project.make_project(workspace.path("apps", name))
+        os.chmod(workspace.path("apps"), 0o755)
+        workspace.give_to_run_user(str(root))
+        body = VHOST.format(group="dj_" + name, root=root, processes=processes,
+                            packages=" ".join(project.PACKAGES), exclude=" ".join(project.EXCLUDE))
+        httpd = harness.Httpd(workspace, body, mpm="event").start()
+        servers.append(httpd)
+        client = project.Client(httpd.port)
+        deadline = time.monotonic() + 30
+        while client.get("/about/").status != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return httpd, root, client
+
+    yield start
+    for httpd in servers:
+        print(httpd.log()[-8000:])
+        httpd.stop()
+
+
+def _report(failed):
+    return "\n".join("%s: %s (%r)" % (name, problem, response) for name, problem, response in failed)
+
+
+def test_django_edits_show_on_both_daemon_processes_and_the_admin_works(django_httpd):
+    httpd, root, client = django_httpd("edits", processes=2)
+    admin = project.Client(httpd.port)
+    admin.login()
+    passed, failed = project.run_edits(root, client, admin, repeat=4)
+    print("Apache daemon, 2 processes: %d of %d edit kinds shown by the next 4 requests: %s"
+          % (len(passed), len(passed) + len(failed), ", ".join(passed)))
+    assert not failed, _report(failed) + "\n" + httpd.log()[-6000:]
+    project.admin_round_trip(admin, "posted-apache")
+    for _ in range(4):
+        assert "[posted-apache]" in client.get("/polls/1/").text
+    log = httpd.log()
+    assert "Django integration on" in log, log[-6000:]
+    assert not project.warnings_in(log), project.warnings_in(log)
+
+
+def test_django_settings_edit_restarts_the_daemon_then_shows(django_httpd):
+    httpd, root, client = django_httpd("settings", processes=1)
+    assert "settings-v1" in client.get("/about/").text
+    project.settings_edit(root)
+    deadline = time.monotonic() + 30
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            text = client.get("/about/").text
+        except OSError as error:
+            text = repr(error)
+        if "settings-v2" in text:
+            break
+        time.sleep(0.1)
+    assert "settings-v2" in text, httpd.log()[-6000:]
+    for _ in range(4):
+        assert "settings-v2" in client.get("/about/").text
+    assert "settings.py changed; it is on the restart-on list" in httpd.log()
