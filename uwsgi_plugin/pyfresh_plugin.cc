@@ -263,6 +263,9 @@ constexpr char kHelpExclude[] = "modules kept across reloads (space or comma sep
 constexpr char kHelpDebug[] = "answer a failed reload with the traceback (default: off)";
 constexpr char kHelpPollInterval[] =
     "force stat polling instead of inotify, at most one full check per interval (e.g. 0.5, 250ms)";
+constexpr char kHelpDrainTimeout[] =
+    "seconds a reload waits for requests still running (streams until closed) before it goes ahead; new "
+    "requests wait meanwhile (default: 1)";
 constexpr char kHelpWatch[] =
     "a non-Python file, directory (recursive) or glob whose change reloads the app; one per value, repeatable";
 constexpr char kHelpRestartOn[] =
@@ -283,6 +286,8 @@ struct uwsgi_option g_options[] = {
      &g_raw.watch, 0},
     {const_cast<char*>("pyfresh-restart-on"), required_argument, 0, const_cast<char*>(kHelpRestartOn), OptionAdd,
      &g_raw.restart_on, 0},
+    {const_cast<char*>("pyfresh-drain-timeout"), required_argument, 0, const_cast<char*>(kHelpDrainTimeout),
+     OptionAdd, &g_raw.drain_timeout, 0},
     {nullptr, 0, 0, nullptr, nullptr, nullptr, 0},
 };
 

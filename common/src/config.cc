@@ -13,7 +13,9 @@
 namespace pyfresh {
 namespace {
 
-enum class Option { kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval, kWatch, kRestartOn };
+enum class Option {
+  kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval, kWatch, kRestartOn, kDrainTimeout
+};
 
 struct OptionName {
   std::string_view name;
@@ -24,10 +26,11 @@ constexpr OptionName kOptions[] = {
     {"enabled", Option::kEnabled}, {"app", Option::kApp},     {"packages", Option::kPackages},
     {"exclude", Option::kExclude}, {"debug", Option::kDebug}, {"poll-interval", Option::kPollInterval},
     {"watch", Option::kWatch},     {"restart-on", Option::kRestartOn},
+    {"drain-timeout", Option::kDrainTimeout},
 };
 
 constexpr char kKnownOptions[] =
-    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on";
+    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, drain-timeout";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
 bool LookupOption(std::string_view name, Option* option) {
@@ -132,7 +135,7 @@ Status ParsePath(std::string_view label, std::string_view value, bool allow_empt
   return Status::Ok();
 }
 
-Status ParsePollInterval(std::string_view label, std::string_view value, std::optional<double>* out) {
+Status ParseSeconds(std::string_view label, std::string_view value, std::optional<double>* out) {
   const Status invalid = OptionError(
       label, "invalid value " + QuoteForMessage(value) +
                  " (expected a number of seconds, e.g. \"0\", \"0.5\", \"2s\" or \"250ms\")");
@@ -176,7 +179,7 @@ Status ParsePollInterval(std::string_view label, std::string_view value, std::op
 }
 
 // Shortest decimal text that reads back as exactly `seconds`; never uses
-// an exponent, so ParsePollInterval accepts it.
+// an exponent, so ParseSeconds accepts it.
 std::string FormatSeconds(double seconds) {
   std::array<char, 1200> buffer;
   std::to_chars_result result =
@@ -217,11 +220,13 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
     case Option::kExclude:
       return ParseList(label, value, "module name", allow_empty_list, ValidateModuleName, &config->exclude);
     case Option::kPollInterval:
-      return ParsePollInterval(label, value, &config->poll_interval_seconds);
+      return ParseSeconds(label, value, &config->poll_interval_seconds);
     case Option::kWatch:
       return ParsePath(label, value, allow_empty_list, &config->watch);
     case Option::kRestartOn:
       return ParsePath(label, value, allow_empty_list, &config->restart_on);
+    case Option::kDrainTimeout:
+      return ParseSeconds(label, value, &config->drain_timeout_seconds);
   }
   return Status::Error("internal error: unhandled option");
 }
@@ -300,6 +305,13 @@ Status Config::Validate() const {
                                               " (expected 0 to 86400 seconds)");
     }
   }
+  if (drain_timeout_seconds.has_value()) {
+    const double seconds = *drain_timeout_seconds;
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
+      return OptionError("drain-timeout", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
+                                              " (expected 0 to 86400 seconds)");
+    }
+  }
   if (watch.has_value()) {
     Status status = ValidatePathList("watch", *watch);
     if (!status.ok()) return status;
@@ -321,6 +333,8 @@ Config MergeConfig(const Config& parent, const Config& child) {
   merged.debug = child.debug.has_value() ? child.debug : parent.debug;
   merged.poll_interval_seconds =
       child.poll_interval_seconds.has_value() ? child.poll_interval_seconds : parent.poll_interval_seconds;
+  merged.drain_timeout_seconds =
+      child.drain_timeout_seconds.has_value() ? child.drain_timeout_seconds : parent.drain_timeout_seconds;
   merged.watch = child.watch.has_value() ? child.watch : parent.watch;
   merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
   return merged;
@@ -335,6 +349,9 @@ std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& con
   if (config.debug.has_value()) pairs.emplace_back("debug", *config.debug ? "on" : "off");
   if (config.poll_interval_seconds.has_value()) {
     pairs.emplace_back("poll-interval", FormatSeconds(*config.poll_interval_seconds));
+  }
+  if (config.drain_timeout_seconds.has_value()) {
+    pairs.emplace_back("drain-timeout", FormatSeconds(*config.drain_timeout_seconds));
   }
   AppendPathPairs("watch", config.watch, &pairs);
   AppendPathPairs("restart-on", config.restart_on, &pairs);

@@ -32,6 +32,7 @@ PyFreshPollInterval 250ms
     PyFreshExclude mysite.settings
     PyFreshDebug yes
     PyFreshPollInterval 0
+    PyFreshDrainTimeout 2s
 </VirtualHost>
 <VirtualHost 127.0.0.1:8>
     ServerName b.test
@@ -68,6 +69,8 @@ BAD_VALUES = [
     ("PyFreshPollInterval", "soon"),
     ("PyFreshPollInterval", "-1"),
     ("PyFreshPollInterval", "5 minutes"),
+    ("PyFreshDrainTimeout", "forever"),
+    ("PyFreshDrainTimeout", "-1"),
 ]
 
 
@@ -108,7 +111,8 @@ def test_every_directive_has_help_text(workspace):
     assert returncode == 0, listing
     for directive, words in [("PyFresh", "On|Off"), ("PyFreshApp", "callable"),
                              ("PyFreshPackages", "reloaded"), ("PyFreshExclude", "kept"),
-                             ("PyFreshDebug", "traceback"), ("PyFreshPollInterval", "polling")]:
+                             ("PyFreshDebug", "traceback"), ("PyFreshPollInterval", "polling"),
+                             ("PyFreshDrainTimeout", "requests")]:
         block = listing.split("\n%s (mod_pyfresh.c)\n" % directive)
         assert len(block) == 2, (directive, listing[-2000:])
         help_line, context_line = block[1].split("\n")[:2]

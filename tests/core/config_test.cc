@@ -60,6 +60,10 @@ TEST(ConfigSet, ValidValues) {
       {{{"exclude", "myapp.settings"}}, {{"exclude", "myapp.settings"}}},
       {{{"exclude", "a.x"}, {"exclude", "a.y"}}, {{"exclude", "a.x a.y"}}},
       {{{"poll-interval", "0"}}, {{"poll-interval", "0"}}},
+      {{{"drain-timeout", "1"}}, {{"drain-timeout", "1"}}},
+      {{{"drain-timeout", "250ms"}}, {{"drain-timeout", "0.25"}}},
+      {{{"drain-timeout", "0"}}, {{"drain-timeout", "0"}}},
+      {{{"drain-timeout", "30s"}, {"drain-timeout", "2"}}, {{"drain-timeout", "2"}}},
       {{{"poll-interval", "0.5"}}, {{"poll-interval", "0.5"}}},
       {{{"poll-interval", ".5"}}, {{"poll-interval", "0.5"}}},
       {{{"poll-interval", "2."}}, {{"poll-interval", "2"}}},
@@ -158,6 +162,9 @@ TEST(ConfigSet, InvalidValues) {
       {"poll-interval", "86400.001", "", {"'86400.001'", "86400"}},
       {"poll-interval", "86400001ms", "", {"'86400001ms'", "86400"}},
       {"poll-interval", "1" + std::string(400, '0'), "", {"...'"}},
+      {"drain-timeout", "-1", "PyFreshDrainTimeout", {"PyFreshDrainTimeout: ", "'-1'", "seconds"}},
+      {"drain-timeout", "forever", "pyfresh-drain-timeout", {"pyfresh-drain-timeout: ", "'forever'"}},
+      {"drain-timeout", "86401", "drain_timeout=", {"drain_timeout=: ", "86400"}},
       {"watch", "", "PyFreshWatch", {"PyFreshWatch: ", "empty path"}},
       {"restart-on", "", "pyfresh-restart-on", {"pyfresh-restart-on: ", "empty path"}},
       {"watch", "a\nb", "", {"watch: ", "'a\\x0ab'", "control character"}},
@@ -267,7 +274,7 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
     Config config;
     std::string fragment;
   };
-  std::vector<Case> cases(10);
+  std::vector<Case> cases(11);
   cases[0].config.app = "bad spec";
   cases[0].fragment = "app: invalid app spec 'bad spec'";
   cases[1].config.packages = std::vector<std::string>{"ok", "not ok"};
@@ -288,6 +295,8 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
   cases[8].fragment = "control character";
   cases[9].config.packages = std::vector<std::string>{"mysite", "pyfresh"};
   cases[9].fragment = "packages: package 'pyfresh' is pyfresh itself";
+  cases[10].config.drain_timeout_seconds = -0.5;
+  cases[10].fragment = "drain-timeout: invalid value '-0.5'";
   for (const Case& c : cases) {
     Status status = c.config.Validate();
     ASSERT_FALSE(status.ok()) << c.fragment;
@@ -328,6 +337,10 @@ TEST(MergeConfig, Table) {
        {{"app", "c.wsgi:app"}, {"poll-interval", "0.25"}}},
       {"poll interval 0 is set", {{"poll-interval", "5"}}, {{"poll-interval", "0"}},
        {{"poll-interval", "0"}}},
+      {"drain timeout inherited", {{"drain-timeout", "3"}}, {{"debug", "on"}},
+       {{"debug", "on"}, {"drain-timeout", "3"}}},
+      {"child drain timeout wins", {{"drain-timeout", "3"}}, {{"drain-timeout", "0.5"}},
+       {{"drain-timeout", "0.5"}}},
       {"paths inherited", {{"watch", "t"}, {"restart-on", "r"}}, {{"debug", "on"}},
        {{"debug", "on"}, {"watch", "t"}, {"restart-on", "r"}}},
       {"a child's watch list replaces the parent's", {{"watch", "a"}, {"watch", "b"}, {"restart-on", "r"}},

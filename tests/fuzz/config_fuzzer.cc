@@ -35,10 +35,10 @@ namespace {
 constexpr size_t kMaxMessageBytes = 4096;
 
 constexpr const char* kOptions[] = {"enabled", "app",   "packages", "exclude",
-                                    "debug",   "poll-interval", "watch", "restart-on"};
+                                    "debug",   "poll-interval", "watch", "restart-on", "drain-timeout"};
 constexpr const char* kDisplayNames[] = {"PyFresh",          "PyFreshApp",   "PyFreshPackages",
                                          "PyFreshExclude",   "PyFreshDebug", "PyFreshPollInterval",
-                                         "PyFreshWatch",     "PyFreshRestartOn"};
+                                         "PyFreshWatch",     "PyFreshRestartOn", "PyFreshDrainTimeout"};
 
 [[noreturn]] void Fail(const char* what, const std::string& detail) {
   std::fprintf(stderr, "pyfresh fuzz check failed: %s\n%s\n", what, detail.c_str());
@@ -105,11 +105,11 @@ void FuzzSet(std::string_view data) {
     const size_t count = sizeof kOptions / sizeof kOptions[0];
     std::string name;
     std::string display;
-    if (selector % 16 < count) {
-      name = kOptions[selector % 16];
-    } else if (selector % 16 < 2 * count) {
-      name = kOptions[selector % 16 - count];
-      display = kDisplayNames[selector % 16 - count];
+    if (selector % 32 < count) {
+      name = kOptions[selector % 32];
+    } else if (selector % 32 < 2 * count) {
+      name = kOptions[selector % 32 - count];
+      display = kDisplayNames[selector % 32 - count];
     } else {
       // An unknown (or fuzzed) option name: up to the first '='.
       const size_t equals = value.find('=');

@@ -210,3 +210,69 @@ def test_module_names_are_validated_as_python_does():
         if len(disagreements) > 10:
             break
     assert not disagreements
+
+
+# -- item 6: a long request never stalls a save for long --------------------------------------
+
+STREAMING_WSGI = """
+import threading
+from PKG.views import render
+
+release = threading.Event()
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    if environ.get("PATH_INFO") == "/stream":
+        return stream()
+    return [render().encode()]
+
+def stream():
+    yield b"first chunk"
+    release.wait(60)
+    yield b"last chunk"
+"""
+
+
+def _request_during_open_stream(reloader, app):
+    """Opens /stream (one chunk read, then left open like an event stream),
+    saves a change, and times a request. Returns (seconds, response)."""
+    import threading
+    import time
+
+    stream = reloader({"PATH_INFO": "/stream", "REQUEST_METHOD": "GET"}, lambda *a: None)
+    assert next(iter(stream)) == b"first chunk"
+    module = sys.modules[app.name + ".wsgi"]
+    app.write("views", "def render():\n    return 'v2'\n")
+    try:
+        started = time.monotonic()
+        result = call(reloader)
+        return time.monotonic() - started, result
+    finally:
+        module.release.set()
+        threading.Thread(target=lambda: (list(stream), stream.close())).start()
+
+
+def test_an_open_stream_delays_a_save_by_the_drain_timeout_only(app, on_path, pyfresh_log):
+    app.write("wsgi", STREAMING_WSGI)
+    app.write("views", "def render():\n    return 'v1'\n")
+    reloader = pyfresh.Reloader(app.spec())
+    assert reloader.drain_timeout == 1.0
+    seconds, result = _request_during_open_stream(reloader, app)
+    assert result == (200, "v2")
+    assert seconds < 5.0, "the save stalled the request %.1f s (default drain timeout is 1 s)" % seconds
+    warnings = [r.getMessage() for r in pyfresh_log.records if r.levelno == logging.WARNING]
+    assert any("1 requests still run the old code" in m and "within 1 s (drain-timeout)" in m for m in warnings), warnings
+
+
+def test_drain_timeout_option(app, on_path, pyfresh_log):
+    app.write("wsgi", STREAMING_WSGI)
+    app.write("views", "def render():\n    return 'v1'\n")
+    reloader = pyfresh.Reloader(app.spec(), drain_timeout=0.2)
+    assert reloader.drain_timeout == 0.2
+    seconds, result = _request_during_open_stream(reloader, app)
+    assert result == (200, "v2") and seconds < 5.0
+    assert any("within 0.2 s (drain_timeout=)" in r.getMessage() for r in pyfresh_log.records)
+    from_host = pyfresh.Reloader.from_config([("app", app.spec()), ("drain-timeout", "250ms", "PyFreshDrainTimeout")])
+    assert from_host.drain_timeout == 0.25
+    with pytest.raises(pyfresh.ConfigError, match="drain_timeout=: invalid value '-1"):
+        pyfresh.Reloader(app.spec(), drain_timeout=-1)

@@ -111,3 +111,74 @@ def test_non_ascii_option_values_round_trip_under_lang_c(uwsgi, app_root, lang_c
     app.set_version("v2")
     assert uwsgi.get_json()["version"] == "v2"
     uwsgi.assert_healthy()
+
+
+# -- item 6: drain timeout ------------------------------------------------------------------
+
+STREAMING_WSGI = '''\
+import json
+import time
+
+from {package} import views
+
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == "/stream":
+        start_response("200 OK", [("Content-Type", "text/event-stream")])
+        return stream()
+    body = json.dumps({{"version": views.version()}}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def stream():
+    yield b"data: first\\n\\n"
+    time.sleep(30)
+    yield b"data: last\\n\\n"
+'''
+
+
+def _open_stream(port):
+    """A dashboard tab: an event stream read up to its first event, left open."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+    sock.sendall(b"GET /stream HTTP/1.0\r\nHost: localhost\r\n\r\n")
+    received = b""
+    while b"data: first" not in received:
+        chunk = sock.recv(4096)
+        assert chunk, "the stream closed: %r" % received
+        received += chunk
+    return sock
+
+
+def _stall_after_save(uwsgi, app):
+    import time
+
+    stream = _open_stream(uwsgi.port)
+    try:
+        app.set_version("v2")
+        started = time.monotonic()
+        version = uwsgi.get_json()["version"]
+        return time.monotonic() - started, version
+    finally:
+        stream.close()
+
+
+@pytest.mark.parametrize("drain_timeout", [None, "0.3"], ids=["default", "option"])
+def test_an_open_event_stream_stalls_a_save_by_the_drain_timeout_only(uwsgi, app_root, drain_timeout):
+    app = App(app_root)
+    (app.package / "wsgi.py").write_text(STREAMING_WSGI.format(package=app.name))
+    options = [("master", "true"), ("processes", "1"), ("threads", "4"), ("module", app.spec)]
+    if drain_timeout:
+        options.append(("pyfresh-drain-timeout", drain_timeout))
+    uwsgi.start(options, pythonpath=[app_root])
+    assert uwsgi.get_json()["version"] == "v1"
+    seconds, version = _stall_after_save(uwsgi, app)
+    print("stall after a save with an open stream: %.2f s" % seconds)
+    assert version == "v2"
+    assert seconds < 5.0, "a save stalled the next request %.1f s" % seconds
+    expected = "within %s s (pyfresh-drain-timeout)" % (drain_timeout or "1")
+    uwsgi.wait_log(r"reloading while 1 requests still run the old code.*" + expected.replace("(", r"\(")
+                   .replace(")", r"\)").replace(".", r"\."), timeout=10)
+    uwsgi.assert_healthy()

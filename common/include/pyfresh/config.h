@@ -22,6 +22,10 @@ namespace pyfresh {
 //   debug          on|off: error pages with traceback
 //   poll-interval  seconds ("0", "0.5", "2s", "250ms"): forces stat polling
 //                  with at most one full check per interval
+//   drain-timeout  seconds (same syntax): how long a reload waits for the
+//                  requests still inside the app (streaming responses until
+//                  closed) before it goes ahead anyway; new requests wait
+//                  meanwhile. The engine's default is 1 s.
 //   watch          non-Python files whose change reloads the app: a file, a
 //                  directory (recursive) or a glob pattern; ONE path per
 //                  value (paths may contain spaces and commas); repeatable
@@ -37,6 +41,7 @@ struct Config {
   std::optional<std::vector<std::string>> exclude;
   std::optional<bool> debug;
   std::optional<double> poll_interval_seconds;
+  std::optional<double> drain_timeout_seconds;
   std::optional<std::vector<std::string>> watch;
   std::optional<std::vector<std::string>> restart_on;
 
@@ -47,7 +52,7 @@ struct Config {
 
   // Re-checks every set field (they are public, so they may have been
   // assigned without Set): the app spec, the module names, a non-empty
-  // package list and the poll-interval range. An exclusion that lies under
+  // package list and the poll-interval and drain-timeout ranges. An exclusion that lies under
   // no package is NOT an error: it simply has no effect.
   Status Validate() const;
 };

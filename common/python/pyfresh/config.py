@@ -15,6 +15,7 @@ _KEYWORD_TO_OPTION = {
     "poll_interval": "poll-interval",
     "watch": "watch",
     "restart_on": "restart-on",
+    "drain_timeout": "drain-timeout",
 }
 _PATH_KEYWORDS = ("watch", "restart_on")
 
@@ -23,7 +24,7 @@ def parse_config(pairs):
     """Validates (name, value[, display_name]) text pairs with the core.
 
     Returns a dict with the keys enabled, app, packages, exclude, debug,
-    poll_interval, watch, restart_on for the options given. Raises ConfigError naming the
+    poll_interval, watch, restart_on, drain_timeout for the options given. Raises ConfigError naming the
     option and the bad value."""
     return _core.parse_config(list(pairs))
 
@@ -59,7 +60,7 @@ def keyword_pairs(**keywords):
             continue
         if isinstance(value, bool):
             text = "on" if value else "off"
-        elif isinstance(value, (int, float)) and keyword == "poll_interval":
+        elif isinstance(value, (int, float)) and keyword in ("poll_interval", "drain_timeout"):
             text = repr(float(value))
         elif isinstance(value, str):
             text = value

@@ -97,7 +97,7 @@ def _build(text):
     if not options.get("enabled", True):
         return _load_untouched(spec, options.get("debug", False))
     keywords = {key: options[key] for key in ("packages", "exclude", "debug", "poll_interval", "watch",
-                                              "restart_on") if key in options}
+                                              "restart_on", "drain_timeout") if key in options}
     try:
         # Daemon mode: a restart ends this daemon process gracefully and
         # Apache starts another; embedded mode: logged, never done.
@@ -108,7 +108,7 @@ def _build(text):
 
 
 # The core's option names as httpd.conf spells them, for errors.
-_DIRECTIVES = {"packages": "PyFreshPackages", "exclude": "PyFreshExclude"}
+_DIRECTIVES = {"packages": "PyFreshPackages", "exclude": "PyFreshExclude", "drain-timeout": "PyFreshDrainTimeout"}
 
 
 def _config_bytes_as_text(text):

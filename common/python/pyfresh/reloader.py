@@ -16,8 +16,11 @@ from .log import ensure_handler, log_core_message, logger
 from .watch import PathSet, app_directory
 
 # How long a reload waits for requests still inside the app (streaming
-# responses included) before it goes ahead anyway.
-DEFAULT_DRAIN_TIMEOUT = 10.0
+# responses included) before it goes ahead anyway (option drain-timeout).
+# New requests wait meanwhile, so this bounds how long a save stalls them:
+# one open event stream must not hold every other request for long. The
+# requests still running then finish with the old code (logged).
+DEFAULT_DRAIN_TIMEOUT = 1.0
 
 # Reloads in a row when files kept changing while the app was imported
 # (see _on_stale); then the next request takes over.
@@ -53,24 +56,27 @@ class Reloader(_core.Gate):
 
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
-                 restart_handler=None, _labels=None):
+                 restart_handler=None, drain_timeout=None, _labels=None):
         # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
         pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
-                              poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on)
+                              poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on,
+                              drain_timeout=drain_timeout)
         options = parse_config(pairs)
         self._setup(options, loaded_app, raise_on_load_error, restart_handler,
                     dict(_option_labels(pairs), **(_labels or {})))
 
     @classmethod
-    def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True, restart_handler=None):
-        """A Reloader from host option text: (name, value[, display_name]) pairs."""
+    def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True, restart_handler=None, labels=None):
+        """A Reloader from host option text: (name, value[, display_name]) pairs.
+        labels: core option name -> the host's spelling, for options not given."""
         pairs = list(pairs)
         options = parse_config(pairs)
         reloader = cls.__new__(cls)
-        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler, _option_labels(pairs))
+        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler,
+                        dict(labels or {}, **_option_labels(pairs)))
         return reloader
 
     # -- set-up ----------------------------------------------------------------
@@ -89,6 +95,8 @@ class Reloader(_core.Gate):
         self._set_packages(list(options.get("packages") or ()))
         self.debug = bool(options.get("debug", False))
         self.poll_interval = options.get("poll_interval")
+        self.drain_timeout = options.get("drain_timeout", DEFAULT_DRAIN_TIMEOUT)
+        self._drain_label = (labels or {}).get("drain-timeout", "drain-timeout")
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
         self.enabled = options.get("enabled", True)
         # Called with a reason string when a change needs a new process.
@@ -235,8 +243,9 @@ class Reloader(_core.Gate):
             if not stale:
                 return
             if not drained:
-                logger.warning("%d requests still inside the app after %.1f s; reloading anyway",
-                               self.in_flight, self.drain_timeout)
+                logger.warning("reloading while %d requests still run the old code (streaming responses "
+                               "count until closed): they did not finish within %g s (%s)",
+                               self.in_flight, self.drain_timeout, self._drain_label)
             causes = [p for p in stale if self._needs_restart(p)]
             if causes:
                 stale = self._restart(stale, causes)

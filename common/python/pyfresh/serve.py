@@ -35,6 +35,8 @@ def main(argv=None):
     parser.add_argument("--exclude", nargs="+", default=None, help="modules kept across reloads")
     parser.add_argument("--debug", action="store_true", help="error pages with the traceback")
     parser.add_argument("--poll-interval", type=float, default=None, help="force stat polling (seconds)")
+    parser.add_argument("--drain-timeout", type=float, default=None,
+                        help="seconds a reload waits for running requests (default 1)")
     parser.add_argument("--watch", nargs="+", action="extend", default=None,
                         help="files, directories or glob patterns whose change reloads the app")
     parser.add_argument("--restart-on", nargs="+", action="extend", default=None,
@@ -46,7 +48,8 @@ def main(argv=None):
     sys.path[:0] = args.path
 
     application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
-                           poll_interval=args.poll_interval, watch=args.watch, restart_on=args.restart_on)
+                           poll_interval=args.poll_interval, drain_timeout=args.drain_timeout, watch=args.watch,
+                           restart_on=args.restart_on)
     server = wsgiref.simple_server.make_server(args.host, args.port, application,
                                                server_class=_ThreadingServer, handler_class=_QuietHandler)
     print("PORT %d" % server.server_port, flush=True)

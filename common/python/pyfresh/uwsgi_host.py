@@ -58,6 +58,11 @@ def route_logging():
     logger.propagate = False
 
 
+# The core's option names as uWSGI spells them, for messages about options
+# left at their defaults.
+OPTION_NAMES = {name: "pyfresh-" + name for name in ("packages", "exclude", "drain-timeout")}
+
+
 def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     """The Reloader for one uWSGI app.
 
@@ -68,7 +73,8 @@ def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     from) before uWSGI started importing the apps in this process.
     """
     route_logging()
-    reloader = Reloader.from_config(pairs, loaded_app=loaded_app, restart_handler=restart_instance)
+    reloader = Reloader.from_config(pairs, loaded_app=loaded_app, restart_handler=restart_instance,
+                                    labels=OPTION_NAMES)
     if load_started_ns is not None:
         _reload_if_saved_during_load(reloader, load_started_ns)
     reloader.uwsgi_mountpoint = mountpoint
