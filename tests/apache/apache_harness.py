@@ -94,6 +94,24 @@ class Workspace:
                 for name in files:
                     os.chown(os.path.join(directory, name), uid, gid)
 
+    def runtime(self):
+        """(entry script, python dir) copied from the build tree into this
+        workspace, which the server's user can read: the build tree may lie
+        where it cannot (a clone in /root, mode 0700 on Debian)."""
+        target = self.path("pyfresh-runtime")
+        entry = os.path.join(target, "pyfresh.wsgi")
+        python = os.path.join(target, "python")
+        if not os.path.exists(entry):
+            os.makedirs(target, exist_ok=True)
+            shutil.copytree(os.path.join(python_dir(), "pyfresh"), os.path.join(python, "pyfresh"),
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copy(entry_script(), entry)
+            for directory, _dirs, files in os.walk(target):
+                os.chmod(directory, 0o755)
+                for name in files:
+                    os.chmod(os.path.join(directory, name), 0o644)
+        return entry, python
+
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -254,6 +272,7 @@ class Httpd:
             ''')
         text = "\n".join([preamble, textwrap.dedent(self.mpm_config), textwrap.dedent(self.preamble_extra),
                           textwrap.dedent(self.body)])
+        entry, python = self.workspace.runtime()
         return substitute(text, {
             "PORT": str(port),
             "STATE": self.workspace.state,
@@ -261,9 +280,9 @@ class Httpd:
             "MPM": self.mpm,
             "MODULES": MODULES,
             "MOD_PYFRESH": module_path(),
-            "ENTRY": entry_script(),
-            "ENTRY_DIR": os.path.dirname(entry_script()),
-            "PYTHON": python_dir(),
+            "ENTRY": entry,
+            "ENTRY_DIR": os.path.dirname(entry),
+            "PYTHON": python,
             "APPS": self.workspace.path("apps"),
         })
 

@@ -38,12 +38,25 @@ INTERPRETER_CODE = textwrap.dedent("""
 
 DRIVER = textwrap.dedent("""
     import sys
-    import _xxsubinterpreters as interpreters
+    try:  # Python 3.13: _interpreters; "legacy" shares the main GIL, as
+          # mod_wsgi's and uWSGI's sub-interpreters do
+        import _interpreters as interpreters
+
+        def create():
+            return interpreters.create("legacy")
+
+        def run(interpreter, code):
+            failure = interpreters.run_string(interpreter, code)  # returns, never raises
+            if failure is not None:
+                raise RuntimeError(failure)
+    except ImportError:  # Python 3.11, 3.12
+        import _xxsubinterpreters as interpreters
+        create, run = interpreters.create, interpreters.run_string
     root, name, code = sys.argv[1], sys.argv[2], sys.argv[3]
     preamble = "ROOT = %r\\nNAME = %r\\n" % (root, name)
     for _ in range(2):
-        interpreter = interpreters.create()
-        interpreters.run_string(interpreter, preamble + code)
+        interpreter = create()
+        run(interpreter, preamble + code)
         interpreters.destroy(interpreter)
     exec(preamble + code)  # and the main interpreter after them
     print("ok")
