@@ -45,17 +45,46 @@ VHOST = """\
 """
 
 
+# Embedded mode: the app in the (single) Apache child, worker MPM.
+EMBEDDED_MPM = """\
+<IfModule mpm_worker_module>
+    ServerLimit 1
+    StartServers 1
+    ThreadsPerChild 8
+    MaxRequestWorkers 8
+    MinSpareThreads 1
+    MaxSpareThreads 8
+    MaxConnectionsPerChild 0
+</IfModule>
+WSGIPythonPath {root}:@PYTHON@
+WSGIApplicationGroup %{{GLOBAL}}
+"""
+
+EMBEDDED_VHOST = """\
+<VirtualHost 127.0.0.1:@PORT@>
+    WSGIScriptAlias / @ENTRY@
+    PyFreshApp mysite.wsgi:application
+    PyFreshPackages {packages}
+    PyFreshExclude {exclude}
+</VirtualHost>
+"""
+
+
 @pytest.fixture
 def django_httpd(workspace):
     servers = []
 
-    def start(name, processes):
+    def start(name, processes, embedded=False):
         root = project.make_project(workspace.path("apps", name))
         os.chmod(workspace.path("apps"), 0o755)
         workspace.give_to_run_user(str(root))
-        body = VHOST.format(group="dj_" + name, root=root, processes=processes,
-                            packages=" ".join(project.PACKAGES), exclude=" ".join(project.EXCLUDE))
-        httpd = harness.Httpd(workspace, body, mpm="event").start()
+        names = dict(group="dj_" + name, root=root, processes=processes,
+                     packages=" ".join(project.PACKAGES), exclude=" ".join(project.EXCLUDE))
+        if embedded:
+            httpd = harness.Httpd(workspace, EMBEDDED_VHOST.format(**names), mpm="worker",
+                                  mpm_config=EMBEDDED_MPM.format(**names)).start()
+        else:
+            httpd = harness.Httpd(workspace, VHOST.format(**names), mpm="event").start()
         servers.append(httpd)
         client = project.Client(httpd.port)
         deadline = time.monotonic() + 30
@@ -107,3 +136,15 @@ def test_django_settings_edit_restarts_the_daemon_then_shows(django_httpd):
     for _ in range(4):
         assert "settings-v2" in client.get("/about/").text
     assert "settings.py changed; it is on the restart-on list" in httpd.log()
+
+
+def test_django_representative_edits_in_embedded_mode(django_httpd):
+    httpd, root, client = django_httpd("embedded", processes=1, embedded=True)
+    admin = project.Client(httpd.port)
+    admin.login()
+    chosen = project.representative()
+    passed, failed = project.run_edits(root, client, admin, chosen=chosen, repeat=2)
+    print("Apache embedded: %d of %d edit kinds shown: %s" % (len(passed), len(chosen), ", ".join(passed)))
+    assert not failed, _report(failed) + "\n" + httpd.log()[-6000:]
+    project.admin_round_trip(admin, "posted-embedded")
+    assert not project.warnings_in(httpd.log())
