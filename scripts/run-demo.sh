@@ -8,4 +8,4 @@ bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" "$root/build"
 # A clean environment with bytecode writing on, as on a user's machine.
 exec env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
-  /usr/bin/uwsgi --ini "$root/conf-examples/uwsgi.ini" --set-ph "port=${PORT:-8000}"
+  /usr/bin/uwsgi --set-ph "port=${PORT:-8000}" --ini "$root/conf-examples/uwsgi.ini"

@@ -4,9 +4,13 @@ configuration in conf-examples/ serves the demo with pyfresh on."""
 import os
 import re
 import shutil
+import signal
 import subprocess
+import urllib.request
 
-from uwsgi_harness import SOURCE_DIR, clean_env, wait_for, write_file
+import pytest
+
+from uwsgi_harness import SOURCE_DIR, clean_env, free_port, wait_for, write_file
 
 
 def compiled_plugin_dir(uwsgi_binary):
@@ -92,3 +96,38 @@ def test_bytecode_is_written(uwsgi, app_root):
     assert uwsgi.get_json()["version"] == "v2"
     app.set_version("v3")  # same size, within the same second
     assert uwsgi.get_json()["version"] == "v3"
+
+
+def test_run_demo_script_as_the_readme_runs_it(build_dir):
+    """`PORT=N bash scripts/run-demo.sh`: serves on N, logs no alarming
+    "No such file" lines, and stops on SIGTERM (kill, systemd)."""
+    if os.path.realpath(str(build_dir)) != os.path.realpath(str(SOURCE_DIR / "build")):
+        pytest.skip("run-demo.sh builds and serves ./build; this run uses %s" % build_dir)
+    port = free_port()
+    log = open(os.path.join(str(build_dir), "run-demo-test.log"), "w+")
+    process = subprocess.Popen(["bash", str(SOURCE_DIR / "scripts" / "run-demo.sh")],
+                               env=dict(clean_env(), PORT=str(port)), stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = "http://127.0.0.1:%d/" % port
+        wait_for(lambda: _get_ok(url), timeout=240, message="the demo answering on port %d" % port)
+        log.seek(0)
+        output = log.read()
+        assert url in output
+        assert "No such file" not in output, output
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        log.seek(0)
+        assert "goodbye to uWSGI" in log.read()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _get_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
