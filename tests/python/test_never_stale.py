@@ -393,3 +393,37 @@ def test_a_namespace_package_imported_before_the_reloader_is_tracked_too(app, on
     assert call(reloader) == (200, "namespace")
     app.write("parts.__init__", "LABEL = 'regular'\n")
     assert call(reloader) == (200, "regular")
+
+
+# -- case 6: polling with an interval, a save during the import --------------
+
+
+def test_with_a_poll_interval_a_save_during_the_import_is_not_served_mixed(app, gate):
+    """poll_interval 1 h: the next request imports views (v1 -> v2) and,
+    while the import waits below it, `first` is saved again. The reload's
+    consistency re-check must compare the files now, whatever the interval
+    (before: nothing was compared within the interval, and the request got
+    the first module as it was before that save: code never on disk
+    together)."""
+    app.write("slow", SLOW.replace("GATE", gate.__name__))
+    app.write("first", "VALUE = 'a1'\n")
+    app.write("wsgi", "from PKG import first\nfrom PKG.views import render\n\n"
+                      "def application(environ, start_response):\n"
+                      "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+                      "    return [(first.VALUE + ' ' + render()).encode()]\n")
+    app.write("views", "import PKG.slow\n\ndef render():\n    return 'v1'\n")
+    reloader = pyfresh.Reloader(app.spec(), packages=[app.name], poll_interval=3600)
+    assert request(reloader) == (200, "a1 v1")
+
+    gate.entered.clear()
+    gate.proceed.clear()
+    save_by_rename(app.path("views"), "import PKG.slow\n\ndef render():\n    return 'v2'\n".replace("PKG", app.name))
+    # The interval has not passed: an explicit look, as the host's next
+    # check after the interval would make.
+    assert reloader.detector.check()
+    thread, first = _in_background(lambda: request(reloader))
+    assert gate.entered.wait(10), "the reload did not start"
+    save_by_rename(app.path("first"), "VALUE = 'a2'\n")  # `first` was already imported
+    gate.proceed.set()
+    thread.join(10)
+    assert first["value"] == (200, "a2 v2")
