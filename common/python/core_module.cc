@@ -35,6 +35,8 @@ struct ModuleState {
   PyTypeObject* detector_type;
   PyTypeObject* gate_type;
   PyTypeObject* response_type;
+  PyTypeObject* file_wrapper_type;
+  PyTypeObject* file_response_type;
 };
 
 ModuleState* StateOf(PyObject* module) { return static_cast<ModuleState*>(PyModule_GetState(module)); }
@@ -708,6 +710,9 @@ struct GateObject {
   PyObject* detector;            // DetectorObject or None
   PyTypeObject* response_type;   // cached from module state at creation
   PyTypeObject* detector_type;
+  PyTypeObject* file_wrapper_type;
+  PyTypeObject* file_response_type;
+  PyObject* file_wrapper_key;    // "wsgi.file_wrapper", interned
   int enabled;
   PyObject* dict;                // instance __dict__ for Python subclasses
 };
@@ -718,6 +723,28 @@ struct ResponseObject {
   PyObject* iterator;  // iter(result), created on first next()
   GateObject* gate;    // strong reference; released on close
   int closed;
+};
+
+// The host's file_wrapper (uWSGI, mod_wsgi) recognises the object it
+// returned and sends the file itself (sendfile, or read() of a PEP 3333
+// file-like object): the Gate must return that object untouched. So each
+// request's environ gets a FileWrapper that hands the host a FileResponse
+// standing for the app's file: every attribute is the file's, except
+// close(), which also ends the request in the gate. The Gate passes the
+// host's object through and lets the FileResponse carry the request.
+struct FileResponseObject {
+  PyObject_HEAD
+  PyObject* filelike;  // what the app gave to wsgi.file_wrapper
+  GateObject* gate;    // set while it carries a request; released on close
+  int closed;
+};
+
+struct FileWrapperObject {
+  PyObject_HEAD
+  PyObject* host;                    // the server's wsgi.file_wrapper
+  PyTypeObject* file_response_type;  // strong reference
+  PyObject* file_response;           // the last FileResponse made, or null
+  PyObject* returned;                // what the host returned for it, or null
 };
 
 }  // namespace
@@ -736,6 +763,15 @@ PyObject* GateNew(PyTypeObject* type, PyObject*, PyObject*) {
   self->response_type = state->response_type;
   Py_INCREF(state->detector_type);
   self->detector_type = state->detector_type;
+  Py_INCREF(state->file_wrapper_type);
+  self->file_wrapper_type = state->file_wrapper_type;
+  Py_INCREF(state->file_response_type);
+  self->file_response_type = state->file_response_type;
+  self->file_wrapper_key = PyUnicode_InternFromString("wsgi.file_wrapper");
+  if (self->file_wrapper_key == nullptr) {
+    Py_DECREF(self);
+    return nullptr;
+  }
   try {
     self->gate = new pyfresh::RequestGate();
   } catch (...) {
@@ -774,10 +810,16 @@ void GateDealloc(PyObject* self_object) {
   GateClear(self_object);
   Py_CLEAR(self->response_type);
   Py_CLEAR(self->detector_type);
+  Py_CLEAR(self->file_wrapper_type);
+  Py_CLEAR(self->file_response_type);
+  Py_CLEAR(self->file_wrapper_key);
   delete self->gate;
   type->tp_free(self_object);
   Py_DECREF(type);
 }
+
+int OfferFileWrapper(GateObject* gate, PyObject* environ, PyObject** file_wrapper);
+FileResponseObject* FileResponseFor(GateObject* gate, PyObject* file_wrapper, PyObject* result);
 
 PyObject* GateCall(PyObject* self_object, PyObject* args, PyObject* kwargs) {
   auto* self = reinterpret_cast<GateObject*>(self_object);
@@ -799,14 +841,32 @@ PyObject* GateCall(PyObject* self_object, PyObject* args, PyObject* kwargs) {
     gate->Enter();
     Py_END_ALLOW_THREADS
   }
+  // The host's file_wrapper, if any, is replaced for this request.
+  PyObject* file_wrapper = nullptr;
+  if (PyTuple_GET_SIZE(args) >= 1 && PyDict_CheckExact(PyTuple_GET_ITEM(args, 0))) {
+    if (OfferFileWrapper(self, PyTuple_GET_ITEM(args, 0), &file_wrapper) < 0) {
+      gate->Leave();
+      return nullptr;
+    }
+  }
   // Read the app only after entering: a reload that just ended swapped it.
   PyObject* app = self->app;
   Py_INCREF(app);
   PyObject* result = PyObject_Call(app, args, kwargs);
   Py_DECREF(app);
   if (result == nullptr) {
+    Py_XDECREF(file_wrapper);
     gate->Leave();
     return nullptr;
+  }
+  // The host's own file response: untouched, and its FileResponse ends the
+  // request when the host closes it.
+  FileResponseObject* file_response = FileResponseFor(self, file_wrapper, result);
+  Py_XDECREF(file_wrapper);
+  if (file_response != nullptr) {
+    Py_INCREF(self_object);
+    file_response->gate = self;
+    return result;
   }
   // A list or tuple is complete: no app code runs after this point.
   if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
@@ -1037,6 +1097,215 @@ PyType_Spec response_spec = {"pyfresh._core.Response", sizeof(ResponseObject), 0
                              Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
                              response_slots};
 
+// --- FileWrapper / FileResponse: the host's file response passed through ------
+
+// Puts this request's FileWrapper into environ in place of the host's
+// wsgi.file_wrapper (*file_wrapper: a new reference, or null when the host
+// has none). -1 with an exception set on failure.
+int OfferFileWrapper(GateObject* gate, PyObject* environ, PyObject** file_wrapper) {
+  *file_wrapper = nullptr;
+  PyObject* host = PyDict_GetItemWithError(environ, gate->file_wrapper_key);
+  if (host == nullptr) return PyErr_Occurred() ? -1 : 0;
+  auto* wrapper = PyObject_GC_New(FileWrapperObject, gate->file_wrapper_type);
+  if (wrapper == nullptr) return -1;
+  Py_INCREF(gate->file_wrapper_type);  // instances of heap types own a type reference
+  Py_INCREF(host);
+  wrapper->host = host;
+  Py_INCREF(gate->file_response_type);
+  wrapper->file_response_type = gate->file_response_type;
+  wrapper->file_response = nullptr;
+  wrapper->returned = nullptr;
+  PyObject_GC_Track(wrapper);
+  if (PyDict_SetItem(environ, gate->file_wrapper_key, reinterpret_cast<PyObject*>(wrapper)) < 0) {
+    Py_DECREF(wrapper);
+    return -1;
+  }
+  *file_wrapper = reinterpret_cast<PyObject*>(wrapper);
+  return 0;
+}
+
+// The FileResponse that is to carry the request when the app returned the
+// host's file response (borrowed), else null. Either the object the host's
+// file_wrapper returned in this request, or a FileResponse itself.
+FileResponseObject* FileResponseFor(GateObject* gate, PyObject* file_wrapper, PyObject* result) {
+  PyObject* candidate = nullptr;
+  if (Py_TYPE(result) == gate->file_response_type) {
+    candidate = result;
+  } else if (file_wrapper != nullptr) {
+    auto* wrapper = reinterpret_cast<FileWrapperObject*>(file_wrapper);
+    if (wrapper->returned == result) candidate = wrapper->file_response;
+  }
+  if (candidate == nullptr) return nullptr;
+  auto* file_response = reinterpret_cast<FileResponseObject*>(candidate);
+  if (file_response->gate != nullptr || file_response->closed) return nullptr;
+  return file_response;
+}
+
+// FileWrapper(filelike, *rest): the host's file_wrapper, given a
+// FileResponse for `filelike`.
+PyObject* FileWrapperCall(PyObject* self_object, PyObject* args, PyObject* kwargs) {
+  auto* self = reinterpret_cast<FileWrapperObject*>(self_object);
+  if (PyTuple_GET_SIZE(args) < 1) return PyObject_Call(self->host, args, kwargs);
+  auto* file_response = PyObject_GC_New(FileResponseObject, self->file_response_type);
+  if (file_response == nullptr) return nullptr;
+  Py_INCREF(self->file_response_type);
+  PyObject* filelike = PyTuple_GET_ITEM(args, 0);
+  Py_INCREF(filelike);
+  file_response->filelike = filelike;
+  file_response->gate = nullptr;
+  file_response->closed = 0;
+  PyObject_GC_Track(file_response);
+  const Py_ssize_t count = PyTuple_GET_SIZE(args);
+  PyObject* host_args = PyTuple_New(count);
+  if (host_args == nullptr) {
+    Py_DECREF(file_response);
+    return nullptr;
+  }
+  Py_INCREF(file_response);
+  PyTuple_SET_ITEM(host_args, 0, reinterpret_cast<PyObject*>(file_response));
+  for (Py_ssize_t i = 1; i < count; ++i) {
+    PyObject* item = PyTuple_GET_ITEM(args, i);
+    Py_INCREF(item);
+    PyTuple_SET_ITEM(host_args, i, item);
+  }
+  PyObject* returned = PyObject_Call(self->host, host_args, kwargs);
+  Py_DECREF(host_args);
+  if (returned == nullptr) {
+    Py_DECREF(file_response);
+    return nullptr;
+  }
+  Py_XSETREF(self->file_response, reinterpret_cast<PyObject*>(file_response));
+  Py_INCREF(returned);
+  Py_XSETREF(self->returned, returned);
+  return returned;
+}
+
+int FileWrapperTraverse(PyObject* self_object, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<FileWrapperObject*>(self_object);
+  Py_VISIT(Py_TYPE(self_object));
+  Py_VISIT(reinterpret_cast<PyObject*>(self->file_response_type));
+  Py_VISIT(self->host);
+  Py_VISIT(self->file_response);
+  Py_VISIT(self->returned);
+  return 0;
+}
+
+int FileWrapperClear(PyObject* self_object) {
+  auto* self = reinterpret_cast<FileWrapperObject*>(self_object);
+  Py_CLEAR(self->host);
+  Py_CLEAR(self->file_response);
+  Py_CLEAR(self->returned);
+  return 0;
+}
+
+void FileWrapperDealloc(PyObject* self_object) {
+  PyTypeObject* type = Py_TYPE(self_object);
+  PyObject_GC_UnTrack(self_object);
+  FileWrapperClear(self_object);
+  Py_CLEAR(reinterpret_cast<FileWrapperObject*>(self_object)->file_response_type);
+  type->tp_free(self_object);
+  Py_DECREF(type);
+}
+
+PyType_Slot file_wrapper_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(FileWrapperDealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(FileWrapperTraverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(FileWrapperClear)},
+    {Py_tp_call, reinterpret_cast<void*>(FileWrapperCall)},
+    {Py_tp_doc, const_cast<char*>("The server's wsgi.file_wrapper, given a FileResponse for the app's file.")},
+    {0, nullptr},
+};
+
+PyType_Spec file_wrapper_spec = {"pyfresh._core.FileWrapper", sizeof(FileWrapperObject), 0,
+                                 Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                                 file_wrapper_slots};
+
+// Closes the file once and lets the gate count the request out. -1 with an
+// exception set when the file's close() failed.
+int FileResponseFinish(FileResponseObject* self) {
+  if (self->closed) return 0;
+  self->closed = 1;
+  int rc = 0;
+  PyObject* close = PyObject_GetAttrString(self->filelike, "close");
+  if (close == nullptr) {
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) PyErr_Clear(); else rc = -1;
+  } else {
+    PyObject* done = PyObject_CallNoArgs(close);
+    Py_DECREF(close);
+    if (done == nullptr) rc = -1; else Py_DECREF(done);
+  }
+  if (self->gate != nullptr) {
+    self->gate->gate->Leave();
+    Py_CLEAR(self->gate);
+  }
+  return rc;
+}
+
+// Every attribute but its own (close) is the file's: read, fileno, seek...
+PyObject* FileResponseGetAttr(PyObject* self_object, PyObject* name) {
+  PyObject* found = PyObject_GenericGetAttr(self_object, name);
+  if (found != nullptr || !PyErr_ExceptionMatches(PyExc_AttributeError)) return found;
+  PyErr_Clear();
+  return PyObject_GetAttr(reinterpret_cast<FileResponseObject*>(self_object)->filelike, name);
+}
+
+PyObject* FileResponseIter(PyObject* self_object) {
+  return PyObject_GetIter(reinterpret_cast<FileResponseObject*>(self_object)->filelike);
+}
+
+PyObject* FileResponseClose(PyObject* self_object, PyObject*) {
+  if (FileResponseFinish(reinterpret_cast<FileResponseObject*>(self_object)) < 0) return nullptr;
+  Py_RETURN_NONE;
+}
+
+int FileResponseTraverse(PyObject* self_object, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<FileResponseObject*>(self_object);
+  Py_VISIT(Py_TYPE(self_object));
+  Py_VISIT(self->filelike);
+  Py_VISIT(reinterpret_cast<PyObject*>(self->gate));
+  return 0;
+}
+
+int FileResponseClear(PyObject* self_object) {
+  auto* self = reinterpret_cast<FileResponseObject*>(self_object);
+  // Dropped without close() by a server that breaks PEP 3333: the request
+  // still ends (the file closes when it is freed).
+  if (self->gate != nullptr) {
+    self->gate->gate->Leave();
+    Py_CLEAR(self->gate);
+  }
+  Py_CLEAR(self->filelike);
+  return 0;
+}
+
+void FileResponseDealloc(PyObject* self_object) {
+  PyTypeObject* type = Py_TYPE(self_object);
+  PyObject_GC_UnTrack(self_object);
+  FileResponseClear(self_object);
+  type->tp_free(self_object);
+  Py_DECREF(type);
+}
+
+PyMethodDef file_response_methods[] = {
+    {"close", FileResponseClose, METH_NOARGS, "Close the file and end the request."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot file_response_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(FileResponseDealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(FileResponseTraverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(FileResponseClear)},
+    {Py_tp_getattro, reinterpret_cast<void*>(FileResponseGetAttr)},
+    {Py_tp_iter, reinterpret_cast<void*>(FileResponseIter)},
+    {Py_tp_methods, file_response_methods},
+    {Py_tp_doc, const_cast<char*>("The app's file as given to the server's file_wrapper; in flight until closed.")},
+    {0, nullptr},
+};
+
+PyType_Spec file_response_spec = {"pyfresh._core.FileResponse", sizeof(FileResponseObject), 0,
+                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                                  file_response_slots};
+
 // --- module ------------------------------------------------------------------
 
 int ModuleExec(PyObject* module) {
@@ -1056,6 +1325,8 @@ int ModuleExec(PyObject* module) {
   if (!add_type(&policy_spec, &state->policy_type)) return -1;
   if (!add_type(&detector_spec, &state->detector_type)) return -1;
   if (!add_type(&response_spec, &state->response_type)) return -1;
+  if (!add_type(&file_wrapper_spec, &state->file_wrapper_type)) return -1;
+  if (!add_type(&file_response_spec, &state->file_response_type)) return -1;
   if (!add_type(&gate_spec, &state->gate_type)) return -1;
   return 0;
 }
@@ -1068,6 +1339,8 @@ int ModuleTraverse(PyObject* module, visitproc visit, void* arg) {
   Py_VISIT(state->detector_type);
   Py_VISIT(state->gate_type);
   Py_VISIT(state->response_type);
+  Py_VISIT(state->file_wrapper_type);
+  Py_VISIT(state->file_response_type);
   return 0;
 }
 
@@ -1079,6 +1352,8 @@ int ModuleClear(PyObject* module) {
   Py_CLEAR(state->detector_type);
   Py_CLEAR(state->gate_type);
   Py_CLEAR(state->response_type);
+  Py_CLEAR(state->file_wrapper_type);
+  Py_CLEAR(state->file_response_type);
   return 0;
 }
 

@@ -276,3 +276,100 @@ def test_drain_timeout_option(app, on_path, pyfresh_log):
     assert from_host.drain_timeout == 0.25
     with pytest.raises(pyfresh.ConfigError, match="drain_timeout=: invalid value '-1"):
         pyfresh.Reloader(app.spec(), drain_timeout=-1)
+
+
+# -- item 5: the host's wsgi.file_wrapper passes through the gate -----------------------------
+
+FILE_WSGI = """
+import io
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    path = environ["PATH_INFO"]
+    if path == "/file":
+        return environ["wsgi.file_wrapper"](open(environ["test.file"], "rb"), 4096)
+    if path == "/read-only":
+        class ReadOnly:  # PEP 3333: a file-like object needs only read()
+            def __init__(self):
+                self.data = io.BytesIO(b"x" * 10000)
+            def read(self, size=-1):
+                return self.data.read(size)
+        return environ["wsgi.file_wrapper"](ReadOnly())
+    return [b"plain"]
+"""
+
+
+class UwsgiLikeHost:
+    """uWSGI's file_wrapper: remembers the object and returns it; the
+    server then sends it itself when the app returns that very object."""
+
+    def __init__(self):
+        self.sendfile = None
+
+    def file_wrapper(self, filelike, blksize=8192):
+        self.sendfile = filelike
+        return filelike
+
+    def serve(self, app, path, environ_extra):
+        environ = {"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.file_wrapper": self.file_wrapper}
+        environ.update(environ_extra)
+        result = app(environ, lambda *a: None)
+        return result, result is self.sendfile
+
+
+def test_the_hosts_file_response_passes_through_and_counts_until_closed(app, on_path, tmp_path):
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"0123456789" * 1000)
+    app.write("wsgi", FILE_WSGI)
+    reloader = pyfresh.Reloader(app.spec())
+    host = UwsgiLikeHost()
+    result, recognised = host.serve(reloader, "/file", {"test.file": str(data)})
+    assert recognised, "the host would not recognise its file response (no sendfile): %r" % (result,)
+    assert result.fileno() >= 0 and result.read(4) == b"0123"  # the file's own methods
+    assert reloader.in_flight == 1
+    result.close()
+    assert reloader.in_flight == 0 and host.sendfile.closed
+
+    result, recognised = host.serve(reloader, "/read-only", {})
+    assert recognised and not hasattr(result, "fileno")
+    assert len(result.read()) == 10000 and reloader.in_flight == 1
+    result.close()
+    assert reloader.in_flight == 0
+
+    # A plain response and an app that never uses the wrapper are unaffected.
+    result, recognised = host.serve(reloader, "/", {})
+    assert result == [b"plain"] and reloader.in_flight == 0
+
+
+def test_a_wrapper_object_of_the_host_passes_through(app, on_path, tmp_path):
+    """A host whose file_wrapper returns its own object (wsgiref's
+    FileWrapper, mod_wsgi's): that object is returned untouched, and closing
+    it (which closes the file) ends the request."""
+    import wsgiref.util
+
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"abc" * 5000)
+    app.write("wsgi", FILE_WSGI)
+    reloader = pyfresh.Reloader(app.spec())
+    environ = {"PATH_INFO": "/file", "REQUEST_METHOD": "GET", "wsgi.file_wrapper": wsgiref.util.FileWrapper,
+               "test.file": str(data)}
+    result = reloader(environ, lambda *a: None)
+    assert isinstance(result, wsgiref.util.FileWrapper)
+    assert b"".join(result) == b"abc" * 5000
+    assert reloader.in_flight == 1
+    result.close()
+    assert reloader.in_flight == 0
+
+
+def test_a_reload_waits_for_an_open_file_response(app, on_path, tmp_path, pyfresh_log):
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"z" * 100)
+    app.write("wsgi", FILE_WSGI)
+    reloader = pyfresh.Reloader(app.spec(), drain_timeout=0.2)
+    host = UwsgiLikeHost()
+    result, _ = host.serve(reloader, "/file", {"test.file": str(data)})
+    app.write("wsgi", FILE_WSGI.replace('[b"plain"]', '[b"new"]'))
+    assert call(reloader) == (200, "new")
+    assert any("1 requests still run the old code" in r.getMessage() for r in pyfresh_log.records)
+    result.close()
+    assert reloader.in_flight == 0
