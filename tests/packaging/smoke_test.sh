@@ -86,6 +86,8 @@ Listen 127.0.0.1:$apache_port
     </Directory>
 </VirtualHost>
 CONF
+echo "ServerName 127.0.0.1" > /etc/apache2/conf-available/pyfresh-smoke-servername.conf
+a2enconf -q pyfresh-smoke-servername
 # Only this site: the default one would also want port 80.
 a2dissite -q 000-default >/dev/null 2>&1 || true
 sed -i 's/^Listen 80$/# Listen 80 (pyfresh smoke test)/' /etc/apache2/ports.conf
