@@ -121,14 +121,15 @@ class _FoldedStack(traceback.StackSummary):
     """Formats the user's frames; each run of pyfresh's and importlib's
     frames becomes one line saying how many were folded."""
 
-    def format(self):
+    def format(self, **options):
+        # options: what this Python's TracebackException passes (3.13: colorize)
         lines = []
         run = []
         folded = 0
 
         def flush_user():
             if run:
-                lines.extend(traceback.StackSummary.from_list(run).format())
+                lines.extend(traceback.StackSummary.from_list(run).format(**options))
                 run.clear()
 
         for frame in self:
