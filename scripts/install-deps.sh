@@ -10,7 +10,7 @@ packages=(
   uwsgi-core uwsgi-plugin-python3 uwsgi-dev uwsgi-src
   apache2 apache2-dev libapache2-mod-wsgi-py3
   clang libclang-rt-dev
-  wrk curl procps gnuplot-nox
+  wrk curl procps gnuplot-nox git
 )
 
 missing=()
