@@ -105,6 +105,9 @@ const command_rec pyfresh_directives[] = {
                     "Files, directories or glob patterns whose change restarts the daemon process "
                     "instead of reloading (compiled extensions under the packages always do); same "
                     "syntax as PyFreshWatch"),
+    PYFRESH_ITERATE("PyFreshIntegrations", "integrations",
+                    "Framework integrations: On (every one, the default), Off, or the names of those "
+                    "to use (django flask bottle, or your own)"),
     PYFRESH_TAKE1("PyFreshDrainTimeout", "drain-timeout",
                   "Seconds (0.5, 2s, 250ms; default 1): how long a reload waits for requests still "
                   "running (streaming responses until closed) before it goes ahead; new requests "

@@ -86,6 +86,7 @@ pyfresh::Status ResolveOptions(const RawOptions& raw, Options* out) {
       {"exclude", raw.exclude, false},  {"debug", raw.debug, true},
       {"poll-interval", raw.poll_interval, false}, {"watch", raw.watch, false},
       {"restart-on", raw.restart_on, false}, {"drain-timeout", raw.drain_timeout, false},
+      {"integrations", raw.integrations, false},
   };
   for (const auto& list : lists) {
     pyfresh::Status status = SetAll(&options.config, list.core_name, list.values, list.is_flag);

@@ -31,6 +31,7 @@ struct RawOptions {
   uwsgi_string_list* watch;       // one path, directory or glob per value
   uwsgi_string_list* restart_on;  // same
   uwsgi_string_list* drain_timeout;
+  uwsgi_string_list* integrations;
 };
 
 // One `pyfresh-app = [MOUNTPOINT=]SPEC`.

@@ -266,6 +266,8 @@ constexpr char kHelpPollInterval[] =
 constexpr char kHelpDrainTimeout[] =
     "seconds a reload waits for requests still running (streams until closed) before it goes ahead; new "
     "requests wait meanwhile (default: 1)";
+constexpr char kHelpIntegrations[] =
+    "framework integrations: on (every one, the default), off, or the names of those to use (django flask bottle)";
 constexpr char kHelpWatch[] =
     "a non-Python file, directory (recursive) or glob whose change reloads the app; one per value, repeatable";
 constexpr char kHelpRestartOn[] =
@@ -288,6 +290,8 @@ struct uwsgi_option g_options[] = {
      &g_raw.restart_on, 0},
     {const_cast<char*>("pyfresh-drain-timeout"), required_argument, 0, const_cast<char*>(kHelpDrainTimeout),
      OptionAdd, &g_raw.drain_timeout, 0},
+    {const_cast<char*>("pyfresh-integrations"), required_argument, 0, const_cast<char*>(kHelpIntegrations),
+     OptionAdd, &g_raw.integrations, 0},
     {nullptr, 0, 0, nullptr, nullptr, nullptr, 0},
 };
 

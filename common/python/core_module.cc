@@ -155,6 +155,7 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   if (ok && config.debug) ok = put("debug", PyBool_FromLong(*config.debug));
   if (ok && config.poll_interval_seconds) ok = put("poll_interval", PyFloat_FromDouble(*config.poll_interval_seconds));
   if (ok && config.drain_timeout_seconds) ok = put("drain_timeout", PyFloat_FromDouble(*config.drain_timeout_seconds));
+  if (ok && config.integrations) ok = put("integrations", ToPyList(*config.integrations));
   if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
   if (ok && config.restart_on) ok = put("restart_on", ToPyList(*config.restart_on));
   if (!ok) {

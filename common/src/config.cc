@@ -14,7 +14,8 @@ namespace pyfresh {
 namespace {
 
 enum class Option {
-  kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval, kWatch, kRestartOn, kDrainTimeout
+  kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval, kWatch, kRestartOn, kDrainTimeout,
+  kIntegrations,
 };
 
 struct OptionName {
@@ -27,10 +28,11 @@ constexpr OptionName kOptions[] = {
     {"exclude", Option::kExclude}, {"debug", Option::kDebug}, {"poll-interval", Option::kPollInterval},
     {"watch", Option::kWatch},     {"restart-on", Option::kRestartOn},
     {"drain-timeout", Option::kDrainTimeout},
+    {"integrations", Option::kIntegrations},
 };
 
 constexpr char kKnownOptions[] =
-    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, drain-timeout";
+    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, drain-timeout, integrations";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
 bool LookupOption(std::string_view name, Option* option) {
@@ -116,6 +118,51 @@ Status ParseList(std::string_view label, std::string_view value, std::string_vie
   for (std::string& name : names) {
     if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(std::move(name));
   }
+  return Status::Ok();
+}
+
+// "on"/"all" selects every integration, "off"/"none" none; other words are
+// integration names ([A-Za-z0-9_.-]), added to the list.
+constexpr char kAllIntegrations[] = "all";
+
+Status ParseIntegrations(std::string_view label, std::string_view value,
+                         std::optional<std::vector<std::string>>* out) {
+  std::optional<std::vector<std::string>> parsed = *out;
+  size_t i = 0;
+  bool any = false;
+  while (i < value.size()) {
+    while (i < value.size() && IsListSeparator(value[i])) ++i;
+    size_t end = i;
+    while (end < value.size() && !IsListSeparator(value[end])) ++end;
+    if (end > i) {
+      any = true;
+      std::string_view word = value.substr(i, end - i);
+      if (IsOneOf(word, {"on", "all", "true", "yes", "1"})) {
+        parsed = std::vector<std::string>{kAllIntegrations};
+      } else if (IsOneOf(word, {"off", "none", "false", "no", "0"})) {
+        parsed = std::vector<std::string>{};
+      } else {
+        for (char c : word) {
+          const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '_' || c == '.' || c == '-';
+          if (!ok) {
+            return OptionError(label, "invalid integration name " + QuoteForMessage(word) +
+                                          " (expected on, off, or names such as django flask bottle)");
+          }
+        }
+        if (!parsed.has_value()) parsed.emplace();
+        std::vector<std::string>& list = *parsed;
+        const bool all = std::find(list.begin(), list.end(), kAllIntegrations) != list.end();
+        if (!all && std::find(list.begin(), list.end(), word) == list.end()) list.emplace_back(word);
+      }
+    }
+    i = end;
+  }
+  if (!any) {
+    return OptionError(label, "invalid value " + QuoteForMessage(value) +
+                                  " (expected on, off, or names such as django flask bottle)");
+  }
+  *out = std::move(parsed);
   return Status::Ok();
 }
 
@@ -227,6 +274,8 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
       return ParsePath(label, value, allow_empty_list, &config->restart_on);
     case Option::kDrainTimeout:
       return ParseSeconds(label, value, &config->drain_timeout_seconds);
+    case Option::kIntegrations:
+      return ParseIntegrations(label, value, &config->integrations);
   }
   return Status::Error("internal error: unhandled option");
 }
@@ -335,6 +384,7 @@ Config MergeConfig(const Config& parent, const Config& child) {
       child.poll_interval_seconds.has_value() ? child.poll_interval_seconds : parent.poll_interval_seconds;
   merged.drain_timeout_seconds =
       child.drain_timeout_seconds.has_value() ? child.drain_timeout_seconds : parent.drain_timeout_seconds;
+  merged.integrations = child.integrations.has_value() ? child.integrations : parent.integrations;
   merged.watch = child.watch.has_value() ? child.watch : parent.watch;
   merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
   return merged;
@@ -352,6 +402,9 @@ std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& con
   }
   if (config.drain_timeout_seconds.has_value()) {
     pairs.emplace_back("drain-timeout", FormatSeconds(*config.drain_timeout_seconds));
+  }
+  if (config.integrations.has_value()) {
+    pairs.emplace_back("integrations", config.integrations->empty() ? "off" : JoinList(*config.integrations));
   }
   AppendPathPairs("watch", config.watch, &pairs);
   AppendPathPairs("restart-on", config.restart_on, &pairs);

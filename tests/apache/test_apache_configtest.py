@@ -33,6 +33,7 @@ PyFreshPollInterval 250ms
     PyFreshDebug yes
     PyFreshPollInterval 0
     PyFreshDrainTimeout 2s
+    PyFreshIntegrations django flask
 </VirtualHost>
 <VirtualHost 127.0.0.1:8>
     ServerName b.test
@@ -71,6 +72,7 @@ BAD_VALUES = [
     ("PyFreshPollInterval", "5 minutes"),
     ("PyFreshDrainTimeout", "forever"),
     ("PyFreshDrainTimeout", "-1"),
+    ("PyFreshIntegrations", "dj/ango"),
 ]
 
 

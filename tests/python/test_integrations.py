@@ -2,7 +2,7 @@
 reload transaction. before -> (modules cleared, app imported) -> after; a
 failed reload runs undo; a failing before is undone and skipped; a failing
 after fails the reload like a broken import; watch_paths are watched;
-detect turns it on once, logged."""
+detect turns it on once, logged; the `integrations` option chooses."""
 
 import logging
 import os
@@ -141,3 +141,20 @@ def test_a_session_can_be_off_or_limited(recorder):
     everything = integrations.Session()
     everything.detect(policy, None)
     assert recorder.name in everything.active()
+
+
+def test_the_integrations_option(app, on_path, recorder):
+    from pyfresh import parse_config
+    assert parse_config([("integrations", "django, flask")])["integrations"] == ["django", "flask"]
+    assert parse_config([("integrations", "off")])["integrations"] == []
+    assert parse_config([("integrations", "on")])["integrations"] == ["all"]
+    with pytest.raises(ValueError, match="integrations=: invalid integration name 'a/b'"):
+        Reloader(app.spec(), packages=[app.name], integrations=["a/b"])
+    _site(app)
+    for choice, expected in ((False, []), ([], []), (["django"], []), ([recorder.name], ["before"]),
+                             (True, ["before"]), (None, ["before"])):
+        recorder.calls.clear()
+        reloader = Reloader(app.spec(), packages=[app.name], integrations=choice)
+        app.write("views", "VERSION = %r\n" % repr(choice))
+        assert call(reloader) == (200, repr(choice))
+        assert [c[0] for c in recorder.calls if c[0] == "before"] == expected, choice

@@ -17,7 +17,7 @@ bottle = pytest.importorskip("bottle")
 OFF = "import pyfresh.integrations as i; i.unregister(%r)"
 
 
-def _serve_with(serve, app, prelude=None):
+def _serve_with(serve, app, *args, prelude=None):
     """pyfresh.serve with the README's configuration; `prelude` goes first
     in the app's wsgi.py (imported before the integrations are looked at)."""
     if prelude is not None:
@@ -25,7 +25,7 @@ def _serve_with(serve, app, prelude=None):
         with open(path) as handle:
             text = handle.read()
         write(path, prelude + "\n" + text)
-    return serve(app, app.spec(), "--packages", app.name)
+    return serve(app, app.spec(), "--packages", app.name, *args)
 
 
 def _append(app, module, text):
@@ -131,7 +131,7 @@ def test_flask_template_edits_of_app_and_blueprints_show_without_watch(app, serv
 
 def test_flask_without_the_integration_template_edits_are_missed(app, serve):
     _flask_site(app)
-    server = _serve_with(serve, app, prelude=OFF % "flask")
+    server = _serve_with(serve, app, "--integrations", "off")
     _relative, old, new, path = _template_edits(app)[1]
     assert old in server.get(path)[2]
     _edit(app, "shop/templates/shop/index.html", old, new)

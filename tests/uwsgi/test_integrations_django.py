@@ -4,6 +4,7 @@ mysite polls, pyfresh-exclude = mysite.settings), master and two workers,
 bytecode written. Every edit kind shows on the next requests (several, so
 that both workers answer), the admin's change form GETs and POSTs, no model
 is registered twice, and a settings edit reloads the instance, then shows.
+With `pyfresh-integrations = off` the same edits keep the old code.
 """
 
 import importlib.util
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.skipif(not project.django_available(),
                                 reason="python3-django is not installed (scripts/install-deps.sh)")
 
 
-def start(uwsgi, root, processes=2):
-    options = [("master", "true"), ("processes", str(processes)), ("module", "mysite.wsgi:application"),
+def start(uwsgi, root, processes=2, extra=()):
+    options = list(extra) + [("master", "true"), ("processes", str(processes)), ("module", "mysite.wsgi:application"),
                ("pyfresh-packages", " ".join(project.PACKAGES)), ("pyfresh-exclude", " ".join(project.EXCLUDE)),
                ("add-header", "Connection: close")]
     uwsgi.start(options, wait="/about/", pythonpath=[str(root)])
@@ -81,3 +82,14 @@ def test_django_settings_edit_reloads_the_instance_then_shows(uwsgi, app_root):
         assert "settings-v2" in client.get("/about/").text
     assert "settings.py changed; it is on the restart-on list" in uwsgi.log()
     uwsgi.assert_healthy()
+
+
+def test_pyfresh_integrations_off_leaves_django_stale(uwsgi, app_root):
+    """The option reaches the engine; and without the integration the
+    edits above are missed, so that test fails without it."""
+    root = project.make_project(app_root / "site")
+    client = start(uwsgi, root, processes=1, extra=[("pyfresh-integrations", "off")])
+    chosen = [e for e in project.edits() if e.name in ("function view body", "app template")]
+    passed, failed = project.run_edits(root, client, client, chosen=chosen)
+    assert passed == [], passed
+    assert "integration on" not in uwsgi.log()

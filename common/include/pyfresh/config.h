@@ -26,6 +26,10 @@ namespace pyfresh {
 //                  requests still inside the app (streaming responses until
 //                  closed) before it goes ahead anyway; new requests wait
 //                  meanwhile. The engine's default is 1 s.
+//   integrations   framework integrations (Django, Flask, Bottle, the
+//                  user's own): "on" or "all" (the engine's default), "off"
+//                  or "none", or the names of those to use, space- or
+//                  comma-separated ([A-Za-z0-9_.-]); repeatable, names add up
 //   watch          non-Python files whose change reloads the app: a file, a
 //                  directory (recursive) or a glob pattern; ONE path per
 //                  value (paths may contain spaces and commas); repeatable
@@ -42,6 +46,8 @@ struct Config {
   std::optional<bool> debug;
   std::optional<double> poll_interval_seconds;
   std::optional<double> drain_timeout_seconds;
+  // Empty: off; {"all"}: every integration; else the names chosen.
+  std::optional<std::vector<std::string>> integrations;
   std::optional<std::vector<std::string>> watch;
   std::optional<std::vector<std::string>> restart_on;
 

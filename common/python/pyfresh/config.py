@@ -16,6 +16,7 @@ _KEYWORD_TO_OPTION = {
     "watch": "watch",
     "restart_on": "restart-on",
     "drain_timeout": "drain-timeout",
+    "integrations": "integrations",
 }
 _PATH_KEYWORDS = ("watch", "restart_on")
 
@@ -64,6 +65,11 @@ def keyword_pairs(**keywords):
             text = repr(float(value))
         elif isinstance(value, str):
             text = value
+        elif keyword == "integrations":
+            names = list(value)
+            if not all(isinstance(name, str) for name in names):
+                raise TypeError("integrations must be names (str)")
+            text = " ".join(names) or "off"
         elif keyword in ("packages", "exclude"):
             names = list(value)
             for name in names:

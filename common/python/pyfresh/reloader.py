@@ -56,14 +56,14 @@ class Reloader(_core.Gate):
 
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
-                 restart_handler=None, drain_timeout=None, _labels=None):
+                 restart_handler=None, drain_timeout=None, integrations=None, _labels=None):
         # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
         pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
                               poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on,
-                              drain_timeout=drain_timeout)
+                              drain_timeout=drain_timeout, integrations=integrations)
         options = parse_config(pairs)
         self._setup(options, loaded_app, raise_on_load_error, restart_handler,
                     dict(_option_labels(pairs), **(_labels or {})))
@@ -146,7 +146,7 @@ class Reloader(_core.Gate):
         self._watch = PathSet(options.get("watch") or (), base, "watch=")
         self._restart_on = PathSet(options.get("restart_on") or (), base, "restart_on=")
         self._track_new_watched()
-        self._integrations = integrations.Session()
+        self._integrations = integrations.Session(options.get("integrations"))
         self._add_integration_paths()
         self._starting = False
         if self._inferring:

@@ -37,6 +37,8 @@ def main(argv=None):
     parser.add_argument("--poll-interval", type=float, default=None, help="force stat polling (seconds)")
     parser.add_argument("--drain-timeout", type=float, default=None,
                         help="seconds a reload waits for running requests (default 1)")
+    parser.add_argument("--integrations", nargs="+", default=None,
+                        help="framework integrations: on (default), off, or names (django flask bottle)")
     parser.add_argument("--watch", nargs="+", action="extend", default=None,
                         help="files, directories or glob patterns whose change reloads the app")
     parser.add_argument("--restart-on", nargs="+", action="extend", default=None,
@@ -49,7 +51,7 @@ def main(argv=None):
 
     application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
                            poll_interval=args.poll_interval, drain_timeout=args.drain_timeout, watch=args.watch,
-                           restart_on=args.restart_on)
+                           restart_on=args.restart_on, integrations=args.integrations)
     server = wsgiref.simple_server.make_server(args.host, args.port, application,
                                                server_class=_ThreadingServer, handler_class=_QuietHandler)
     print("PORT %d" % server.server_port, flush=True)

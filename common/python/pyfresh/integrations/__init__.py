@@ -203,8 +203,9 @@ def _registered():
 class Session:
     """One Reloader's integrations: which are on, and the reload in progress.
 
-    ``selection``: None or True (every registered integration), False (none),
-    or a list of names."""
+    ``selection``: the ``integrations`` option as the core gives it: None
+    (not set) or a list containing "all": every registered integration; an
+    empty list: none; else the names to use. True and False work too."""
 
     def __init__(self, selection=None):
         if selection is None or selection is True:
@@ -212,9 +213,15 @@ class Session:
         elif selection is False:
             self._wanted = ()
         else:
-            self._wanted = tuple(selection)
+            chosen = tuple(selection)
+            self._wanted = None if "all" in chosen else chosen
         self._on = []            # integrations turned on, in order
         self._running = []       # [(integration, ctx)] of the reload in progress
+        if self._wanted:
+            unknown = [n for n in self._wanted if n not in names()]
+            if unknown:
+                logger.warning("integrations: no integration named %s (registered: %s); register it "
+                               "before the Reloader is built", ", ".join(unknown), ", ".join(names()))
 
     def _chosen(self, integration):
         return self._wanted is None or integration.name in self._wanted
