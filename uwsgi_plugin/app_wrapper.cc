@@ -80,6 +80,51 @@ pyfresh::Status WrapApp(int app_id, const std::string& spec, const std::vector<E
   return pyfresh::Status::Ok();
 }
 
+pyfresh::Status ServeUnloadedApp(const std::string& mountpoint, const std::string& spec,
+                                 const std::vector<EnginePair>& pairs, bool* served) {
+  *served = false;
+  if ((!mountpoint.empty() && !uwsgi.single_interpreter) || init_uwsgi_app == nullptr ||
+      uwsgi.wsgi_req == nullptr || mountpoint.size() >= 0xff) {
+    return pyfresh::Status::Ok();
+  }
+  std::vector<EnginePair> app_pairs = pairs;
+  app_pairs.emplace_back("app", spec, UwsgiOptionName("app"));
+  InterpreterScope scope(up.main_thread);
+  PyObject* host = PyImport_ImportModule(kHostModule);
+  PyObject* py_pairs = host != nullptr ? PairsToPython(app_pairs) : nullptr;
+  PyObject* py_mountpoint =
+      py_pairs != nullptr
+          ? PyUnicode_DecodeUTF8(mountpoint.data(), static_cast<Py_ssize_t>(mountpoint.size()), "surrogateescape")
+          : nullptr;
+  PyObject* reloader = py_mountpoint != nullptr
+                           ? PyObject_CallMethod(host, "serve_unloaded", "OO", py_pairs, py_mountpoint)
+                           : nullptr;
+  Py_XDECREF(py_mountpoint);
+  Py_XDECREF(py_pairs);
+  Py_XDECREF(host);
+  if (reloader == nullptr) {
+    return pyfresh::Status::Error("cannot serve the app uWSGI could not load (mountpoint=" +
+                                  pyfresh::QuoteForMessage(mountpoint) + ", " + spec + "): " + ConsumePythonError());
+  }
+  // The python plugin keeps the callable without a reference of its own
+  // (its callable loader): this one is the app's, for the process's life.
+  struct wsgi_request* request = uwsgi.wsgi_req;
+  char* saved_appid = request->appid;
+  const uint16_t saved_appid_len = request->appid_len;
+  request->appid = const_cast<char*>(mountpoint.c_str());
+  request->appid_len = static_cast<uint16_t>(mountpoint.size());
+  const int id = init_uwsgi_app(LOADER_CALLABLE, reloader, request, up.main_thread, PYTHON_APP_TYPE_WSGI);
+  request->appid = saved_appid;
+  request->appid_len = saved_appid_len;
+  if (id < 0) {
+    Py_DECREF(reloader);
+    return pyfresh::Status::Error("the python plugin did not add the app at mountpoint " +
+                                  pyfresh::QuoteForMessage(mountpoint));
+  }
+  *served = true;
+  return pyfresh::Status::Ok();
+}
+
 bool PythonModuleFindable(const char* module, std::string* detail) {
   InterpreterScope scope(up.main_thread);
   bool found = false;

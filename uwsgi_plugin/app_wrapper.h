@@ -24,6 +24,16 @@ namespace pyfresh_uwsgi {
 pyfresh::Status WrapApp(int app_id, const std::string& spec, const std::vector<EnginePair>& pairs,
                         int64_t load_started_ns);
 
+// uWSGI could not load the app at `mountpoint` (broken code at startup):
+// in the main interpreter, pyfresh.uwsgi_host.serve_unloaded() builds a
+// Reloader for `spec` that answers with the error response until a save
+// fixes the code, and the python plugin adds it as the app at `mountpoint`
+// (in the master before fork, so the workers have it too). Only where the
+// app would run in the main interpreter (the main app, or single-interpreter);
+// elsewhere *served is false and nothing is done.
+pyfresh::Status ServeUnloadedApp(const std::string& mountpoint, const std::string& spec,
+                                 const std::vector<EnginePair>& pairs, bool* served);
+
 // Whether `module` can be found on the main interpreter's sys.path
 // (without importing it); `detail` gets sys.path when not.
 bool PythonModuleFindable(const char* module, std::string* detail);

@@ -210,6 +210,22 @@ void WrapApps() {
     pyfresh::Status status = WrapApp(id, AbsoluteSpec(source->spec, cwd), g_state->pairs, g_load_started_ns);
     if (!status.ok()) ExitAppError(status.message());
   }
+  // Apps uWSGI could not load (the code was broken at startup): pyfresh
+  // serves their error response and, once a save fixes the code, the app.
+  for (const AppSource& source : g_state->table.sources()) {
+    if (source.spec.empty() || !source.is_wsgi) continue;
+    std::string mountpoint = source.mountpoint;
+    if (uwsgi_get_app_id(nullptr, mountpoint.data(), static_cast<uint16_t>(mountpoint.size()), -1) != -1) continue;
+    bool served = false;
+    pyfresh::Status status = ServeUnloadedApp(mountpoint, AbsoluteSpec(source.spec, cwd), g_state->pairs, &served);
+    if (!status.ok()) ExitAppError(status.message());
+    if (!served) {
+      uwsgi_log("pyfresh: uWSGI could not load the app at mountpoint=%s (%s); pyfresh can serve an app that "
+                "failed at startup only in the main interpreter (the main app, or single-interpreter = true): "
+                "fix the code and restart uWSGI\n",
+                pyfresh::QuoteForMessage(mountpoint).c_str(), source.origin.c_str());
+    }
+  }
 }
 
 int Hook(char* argument) {

@@ -20,6 +20,7 @@ extern struct uwsgi_server uwsgi;
 // on Debian; find it with uwsgi_plugin_get("python") instead.)
 extern struct uwsgi_python up __attribute__((weak));
 void* uwsgi_request_subhandler_wsgi(struct wsgi_request*, struct uwsgi_app*) __attribute__((weak));
+int init_uwsgi_app(int, void*, struct wsgi_request*, PyThreadState*, int) __attribute__((weak));
 }
 
 namespace pyfresh_uwsgi {

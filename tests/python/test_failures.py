@@ -373,3 +373,22 @@ def test_a_reload_waits_for_an_open_file_response(app, on_path, tmp_path, pyfres
     assert any("1 requests still run the old code" in r.getMessage() for r in pyfresh_log.records)
     result.close()
     assert reloader.in_flight == 0
+
+
+# -- item 2: started with broken code -------------------------------------------------------
+
+
+def test_serve_started_with_broken_code_answers_the_error_then_the_fix(app, serve):
+    """python3 -m pyfresh.serve used to exit; now it serves the error
+    response, and the fix as soon as it is saved."""
+    from conftest import wait_until
+
+    app.write("wsgi", WSGI)
+    app.write("views", "def render(:\n")
+    server = serve(app, app.spec(), "--debug")
+    status, headers, body = server.get()
+    assert status == 500 and headers.get("X-PyFresh-Error") == "load-failed"
+    assert "SyntaxError" in body
+    app.write("views", "def render():\n    return 'fixed'\n")
+    assert wait_until(lambda: server.get()[::2] == (200, "fixed"))
+    assert "SyntaxError" in server.log()

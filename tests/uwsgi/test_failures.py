@@ -1,5 +1,7 @@
 """Issue 11 under uWSGI: failures are answered, never silently wrong."""
 
+import time
+
 import pytest
 
 import uwsgi_harness
@@ -282,4 +284,39 @@ def test_file_wrapper_responses_are_sent_by_uwsgi(uwsgi, app_root, pyfresh_on):
         assert uwsgi.get_json()["version"] == "v2"
         assert not uwsgi.log_lines("still run the old code")
     assert not uwsgi.log_lines("TypeError")
+    uwsgi.assert_healthy()
+
+
+# -- item 2: started with broken code -------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["syntax", "import-error", "missing-callable", "lazy-apps"])
+def test_uwsgi_started_with_broken_code_answers_the_error_then_serves_the_fix(uwsgi, app_root, kind):
+    """uWSGI logs "unable to load app"; pyfresh serves the error response (not
+    uWSGI's bare 500 "no python application found") and the fix once saved."""
+    app = App(app_root)
+    if kind in ("syntax", "lazy-apps"):
+        app.break_code()
+    elif kind == "import-error":
+        write_file(app.views, "raise RuntimeError('settings missing')\n")
+    else:
+        (app.package / "wsgi.py").write_text("def app(environ, start_response):\n    pass\n")
+    options = [("master", "true"), ("processes", "2"), ("module", app.spec), ("pyfresh-debug", "on")]
+    if kind == "lazy-apps":
+        options.append(("lazy-apps", "true"))
+    uwsgi.start(options, pythonpath=[app_root])
+    response = uwsgi.get()
+    assert response.status == 500, response
+    assert response.headers.get("X-PyFresh-Error") == "load-failed", response
+    expected = {"syntax": "SyntaxError", "import-error": "settings missing", "missing-callable": "has no attribute",
+                "lazy-apps": "SyntaxError"}
+    assert expected[kind] in response.text
+    assert uwsgi.log_lines("uWSGI could not load the app at mountpoint ''"), uwsgi.log()
+    if kind == "missing-callable":
+        (app.package / "wsgi.py").write_text(uwsgi_harness.WSGI_TEMPLATE.format(package=app.name))
+        time.sleep(uwsgi_harness.SAVE_SETTLE_SECONDS)
+    else:
+        app.set_version("v2")
+    for _ in range(4):  # both workers
+        assert uwsgi.get_json()["version"] == ("v1" if kind == "missing-callable" else "v2")
     uwsgi.assert_healthy()

@@ -51,7 +51,9 @@ def main(argv=None):
 
     application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
                            poll_interval=args.poll_interval, drain_timeout=args.drain_timeout, watch=args.watch,
-                           restart_on=args.restart_on, integrations=args.integrations)
+                           restart_on=args.restart_on, integrations=args.integrations,
+                           # Broken code at startup: serve the error page, then the fix once saved.
+                           raise_on_load_error=False)
     server = wsgiref.simple_server.make_server(args.host, args.port, application,
                                                server_class=_ThreadingServer, handler_class=_QuietHandler)
     print("PORT %d" % server.server_port, flush=True)

@@ -83,6 +83,22 @@ def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     return reloader
 
 
+def serve_unloaded(pairs, mountpoint=""):
+    """The Reloader for an app uWSGI could not load (its code was broken at
+    startup; uWSGI logged "unable to load app"). It imports the app itself
+    and answers with the error response until a save fixes the code. The
+    plugin adds it as the app at `mountpoint`."""
+    route_logging()
+    logger.warning("uWSGI could not load the app at mountpoint %r: pyfresh answers with the error "
+                   "response until a save fixes the code", mountpoint)
+    reloader = Reloader.from_config(pairs, raise_on_load_error=False, restart_handler=restart_instance,
+                                    labels=OPTION_NAMES)
+    reloader.uwsgi_mountpoint = mountpoint
+    reloader.uwsgi_app_id = None
+    _reloaders[mountpoint] = reloader
+    return reloader
+
+
 def _reload_if_saved_during_load(reloader, load_started_ns):
     """The Reloader takes the files' identities now, after uWSGI imported
     the app: a file saved in between (a lazy-apps worker starting while the
