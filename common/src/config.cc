@@ -16,6 +16,7 @@ namespace {
 enum class Option {
   kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval, kWatch, kRestartOn, kDrainTimeout,
   kIntegrations,
+  kWatchIgnore,
 };
 
 struct OptionName {
@@ -27,12 +28,13 @@ constexpr OptionName kOptions[] = {
     {"enabled", Option::kEnabled}, {"app", Option::kApp},     {"packages", Option::kPackages},
     {"exclude", Option::kExclude}, {"debug", Option::kDebug}, {"poll-interval", Option::kPollInterval},
     {"watch", Option::kWatch},     {"restart-on", Option::kRestartOn},
+    {"watch-ignore", Option::kWatchIgnore},
     {"drain-timeout", Option::kDrainTimeout},
     {"integrations", Option::kIntegrations},
 };
 
 constexpr char kKnownOptions[] =
-    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, drain-timeout, integrations";
+    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, watch-ignore, drain-timeout, integrations";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
 bool LookupOption(std::string_view name, Option* option) {
@@ -166,15 +168,35 @@ Status ParseIntegrations(std::string_view label, std::string_view value,
   return Status::Ok();
 }
 
-// One path per value, kept verbatim; appended unless already listed. With
-// allow_empty (serialized text), an empty value marks the list as set.
+// A watch-ignore value: one fnmatch pattern for a file name.
+Status ValidateNamePattern(std::string_view pattern) {
+  if (pattern.empty()) return Status::Error("empty pattern (expected a file name pattern such as '*.bak')");
+  if (pattern.size() > internal::kMaxPathBytes) {
+    return Status::Error("pattern " + QuoteForMessage(pattern) + " is longer than 4095 bytes");
+  }
+  for (char c : pattern) {
+    if (internal::IsControlByte(static_cast<unsigned char>(c))) {
+      return Status::Error("pattern " + QuoteForMessage(pattern) + " contains a control character");
+    }
+  }
+  if (pattern.find('/') != std::string_view::npos) {
+    return Status::Error("pattern " + QuoteForMessage(pattern) +
+                         " contains '/': it is matched against file names, never paths");
+  }
+  return Status::Ok();
+}
+
+// One path (or pattern) per value, kept verbatim; appended unless already
+// listed. With allow_empty (serialized text), an empty value marks the list
+// as set.
 Status ParsePath(std::string_view label, std::string_view value, bool allow_empty,
-                 std::optional<std::vector<std::string>>* out) {
+                 std::optional<std::vector<std::string>>* out,
+                 Status (*validate)(std::string_view) = ValidatePathValue) {
   if (value.empty() && allow_empty) {
     if (!out->has_value()) out->emplace();
     return Status::Ok();
   }
-  Status status = ValidatePathValue(value);
+  Status status = validate(value);
   if (!status.ok()) return OptionError(label, status.message());
   if (!out->has_value()) out->emplace();
   std::vector<std::string>& list = **out;
@@ -272,6 +294,8 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
       return ParsePath(label, value, allow_empty_list, &config->watch);
     case Option::kRestartOn:
       return ParsePath(label, value, allow_empty_list, &config->restart_on);
+    case Option::kWatchIgnore:
+      return ParsePath(label, value, allow_empty_list, &config->watch_ignore, ValidateNamePattern);
     case Option::kDrainTimeout:
       return ParseSeconds(label, value, &config->drain_timeout_seconds);
     case Option::kIntegrations:
@@ -298,9 +322,10 @@ Status ValidateList(std::string_view label, const std::vector<std::string>& name
   return Status::Ok();
 }
 
-Status ValidatePathList(std::string_view label, const std::vector<std::string>& paths) {
+Status ValidatePathList(std::string_view label, const std::vector<std::string>& paths,
+                        Status (*validate)(std::string_view) = ValidatePathValue) {
   for (const std::string& path : paths) {
-    Status status = ValidatePathValue(path);
+    Status status = validate(path);
     if (!status.ok()) return OptionError(label, status.message());
   }
   return Status::Ok();
@@ -369,6 +394,10 @@ Status Config::Validate() const {
     Status status = ValidatePathList("restart-on", *restart_on);
     if (!status.ok()) return status;
   }
+  if (watch_ignore.has_value()) {
+    Status status = ValidatePathList("watch-ignore", *watch_ignore, ValidateNamePattern);
+    if (!status.ok()) return status;
+  }
   // An exclusion outside every package is not an error: it has no effect.
   return Status::Ok();
 }
@@ -387,6 +416,7 @@ Config MergeConfig(const Config& parent, const Config& child) {
   merged.integrations = child.integrations.has_value() ? child.integrations : parent.integrations;
   merged.watch = child.watch.has_value() ? child.watch : parent.watch;
   merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
+  merged.watch_ignore = child.watch_ignore.has_value() ? child.watch_ignore : parent.watch_ignore;
   return merged;
 }
 
@@ -408,6 +438,7 @@ std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& con
   }
   AppendPathPairs("watch", config.watch, &pairs);
   AppendPathPairs("restart-on", config.restart_on, &pairs);
+  AppendPathPairs("watch-ignore", config.watch_ignore, &pairs);
   return pairs;
 }
 

@@ -97,6 +97,12 @@ TEST(ConfigSet, ValidValues) {
       {{{"restart-on", "/a"}, {"restart-on", "b/c"}}, {{"restart-on", "/a"}, {"restart-on", "b/c"}}},
       {{{"restart-on", "x"}, {"watch", "y"}, {"packages", "p"}},
        {{"packages", "p"}, {"watch", "y"}, {"restart-on", "x"}}},
+      {{{"watch-ignore", "*.bak"}}, {{"watch-ignore", "*.bak"}}},
+      {{{"watch-ignore", "*.bak"}, {"watch-ignore", "[#~]*.orig"}, {"watch-ignore", "*.bak"}},
+       {{"watch-ignore", "*.bak"}, {"watch-ignore", "[#~]*.orig"}}},
+      {{{"watch-ignore", "my notes, draft.txt"}}, {{"watch-ignore", "my notes, draft.txt"}}},
+      {{{"watch-ignore", "*.tmp"}, {"restart-on", "x"}, {"watch", "y"}},
+       {{"watch", "y"}, {"restart-on", "x"}, {"watch-ignore", "*.tmp"}}},
       {{{"poll-interval", "1"}, {"app", "m"}, {"debug", "1"}, {"exclude", "x"}, {"packages", "p"},
         {"enabled", "1"}},
        {{"enabled", "on"},
@@ -183,6 +189,11 @@ TEST(ConfigSet, InvalidValues) {
       {"restart-on", "x\x7f", "PyFreshRestartOn", {"PyFreshRestartOn: ", "'x\\x7f'"}},
       {"watch", "\r", "", {"'\\x0d'"}},
       {"restart_on", "x", "", {"unknown pyfresh option 'restart_on'"}},
+      {"watch-ignore", "", "PyFreshWatchIgnore", {"PyFreshWatchIgnore: ", "empty pattern"}},
+      {"watch-ignore", "a\nb", "pyfresh-watch-ignore", {"pyfresh-watch-ignore: ", "'a\\x0ab'", "control character"}},
+      {"watch-ignore", "*.bak\x7f", "PyFreshWatchIgnore", {"PyFreshWatchIgnore: ", "'*.bak\\x7f'"}},
+      {"watch-ignore", "templates/*.bak", "watch_ignore=", {"watch_ignore=: ", "'templates/*.bak'", "file names"}},
+      {"watch_ignore", "*.bak", "", {"unknown pyfresh option 'watch_ignore'"}},
       {"colour", "blue", "", {"unknown pyfresh option 'colour'", "packages", "restart-on"}},
       {"Packages", "a", "", {"unknown pyfresh option 'Packages'"}},
       {"poll_interval", "1", "", {"unknown pyfresh option 'poll_interval'"}},
@@ -263,7 +274,7 @@ TEST(ConfigSet, PollIntervalValues) {
 
 TEST(IsKnownOption, CoreNamesOnly) {
   for (const char* name :
-       {"enabled", "app", "packages", "exclude", "debug", "poll-interval", "watch", "restart-on"}) {
+       {"enabled", "app", "packages", "exclude", "debug", "poll-interval", "watch", "restart-on", "watch-ignore"}) {
     EXPECT_TRUE(IsKnownOption(name)) << name;
   }
   for (const char* name : {"", "poll_interval", "PyFreshPackages", "pyfresh-packages", "ENABLED"}) {
@@ -284,7 +295,7 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
     Config config;
     std::string fragment;
   };
-  std::vector<Case> cases(11);
+  std::vector<Case> cases(13);
   cases[0].config.app = "bad spec";
   cases[0].fragment = "app: invalid app spec 'bad spec'";
   cases[1].config.packages = std::vector<std::string>{"ok", "not ok"};
@@ -307,6 +318,10 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
   cases[9].fragment = "packages: package 'pyfresh' is pyfresh itself";
   cases[10].config.drain_timeout_seconds = -0.5;
   cases[10].fragment = "drain-timeout: invalid value '-0.5'";
+  cases[11].config.watch_ignore = std::vector<std::string>{"*.bak", "a/*.bak"};
+  cases[11].fragment = "watch-ignore: pattern 'a/*.bak' contains '/'";
+  cases[12].config.watch_ignore = std::vector<std::string>{""};
+  cases[12].fragment = "watch-ignore: empty pattern";
   for (const Case& c : cases) {
     Status status = c.config.Validate();
     ASSERT_FALSE(status.ok()) << c.fragment;
@@ -318,6 +333,7 @@ TEST(ConfigValidate, RechecksFieldsAssignedDirectly) {
   Config empty_paths;
   empty_paths.watch = std::vector<std::string>{};
   empty_paths.restart_on = std::vector<std::string>{};
+  empty_paths.watch_ignore = std::vector<std::string>{};
   EXPECT_TRUE(empty_paths.Validate().ok());
 }
 
@@ -361,6 +377,10 @@ TEST(MergeConfig, Table) {
        {{"watch", "c"}}, {{"watch", "c"}, {"restart-on", "r"}}},
       {"child restart-on replaces", {{"restart-on", "x"}}, {{"restart-on", "y"}, {"restart-on", "z"}},
        {{"restart-on", "y"}, {"restart-on", "z"}}},
+      {"watch-ignore inherited", {{"watch-ignore", "*.bak"}}, {{"watch", "t"}},
+       {{"watch", "t"}, {"watch-ignore", "*.bak"}}},
+      {"a child's watch-ignore list replaces the parent's", {{"watch-ignore", "*.bak"}, {"watch-ignore", "*.orig"}},
+       {{"watch-ignore", "*.tmp"}}, {{"watch-ignore", "*.tmp"}}},
   };
   for (const MergeCase& c : cases) {
     Config merged = MergeConfig(Make(c.parent), Make(c.child));
@@ -397,6 +417,7 @@ void ExpectSameConfig(const Config& a, const Config& b) {
   }
   EXPECT_EQ(a.watch, b.watch);
   EXPECT_EQ(a.restart_on, b.restart_on);
+  EXPECT_EQ(a.watch_ignore, b.watch_ignore);
 }
 
 TEST(SerializeConfig, Format) {
@@ -421,9 +442,11 @@ TEST(SerializeConfig, RoundTripsExactly) {
   empty_lists.exclude = std::vector<std::string>{};
   empty_lists.watch = std::vector<std::string>{};
   empty_lists.restart_on = std::vector<std::string>{};
+  empty_lists.watch_ignore = std::vector<std::string>{};
   configs.push_back(empty_lists);
   configs.push_back(Make({{"watch", "/srv/my site/t=1"}, {"watch", "a,b c"}, {"watch", "**/*.html"},
-                          {"restart-on", "/x/ext.so"}, {"app", "m"}}));
+                          {"restart-on", "/x/ext.so"}, {"app", "m"}, {"watch-ignore", "*.b ak,"},
+                          {"watch-ignore", "[#]*"}}));
   for (const Config& config : configs) {
     const std::string text = SerializeConfig(config);
     Config parsed;

@@ -35,6 +35,11 @@ namespace pyfresh {
 //                  value (paths may contain spaces and commas); repeatable
 //   restart-on     files, directories or globs whose change restarts the
 //                  process instead of reloading; same syntax as watch
+//   watch-ignore   file-name patterns (fnmatch: *, ?, [...]; case-sensitive)
+//                  that watch and restart-on skip in the directories they
+//                  cover, ON TOP of the engine's editor/VCS list; ONE pattern
+//                  per value; repeatable. A pattern matches a name, so it
+//                  holds no '/'; a file named in watch itself is never skipped
 // Path values are kept verbatim (the engine resolves relative ones); only an
 // empty value or a control character (NUL, newline, tab...) is refused.
 struct Config {
@@ -50,6 +55,7 @@ struct Config {
   std::optional<std::vector<std::string>> integrations;
   std::optional<std::vector<std::string>> watch;
   std::optional<std::vector<std::string>> restart_on;
+  std::optional<std::vector<std::string>> watch_ignore;
 
   // Applies one option. A list option given again appends. The error names
   // the option (as `display_name` when given, e.g. "PyFreshPackages") and
@@ -68,8 +74,8 @@ struct Config {
 Config MergeConfig(const Config& parent, const Config& child);
 
 // The set options as canonical name/value text, e.g. {"packages","a b"}.
-// Path lists (watch, restart-on) give one pair per path, in order; a path
-// list set to nothing gives one pair with an empty value.
+// Path lists (watch, restart-on) and watch-ignore give one pair per entry,
+// in order; such a list set to nothing gives one pair with an empty value.
 std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& config);
 
 // One-line-per-option text ("name=value\n"), for carrying a resolved config
