@@ -56,7 +56,7 @@ def create_app():
     return app
 ''',
     "shop.__init__": '''\
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request  # noqa: F401 (a proxy among the globals)
 
 shop = Blueprint("shop", __name__, template_folder="templates")
 

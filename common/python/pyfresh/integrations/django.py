@@ -49,23 +49,26 @@ class DjangoIntegration(Integration):
     # -- paths ---------------------------------------------------------------
 
     def watch_paths(self, ctx):
-        """The template directories of the project (DIRS) and of the apps
-        under the packages: with DEBUG off Django's cached loader keeps
-        templates until the engines are reset, and nothing else would see a
-        template edit."""
+        """The template directories of every engine in settings.TEMPLATES
+        (DIRS) and, with APP_DIRS, those of the apps under the packages: with
+        DEBUG off Django's cached loader keeps templates until the engines
+        are reset, and nothing else would see a template edit. Read from the
+        settings: building the engines here would import template tags."""
         from django.apps import apps
-        from django.template import engines
-        from django.template.backends.django import DjangoTemplates
+        from django.conf import settings
+        from django.utils.module_loading import import_string
         paths = []
-        for backend in engines.all():
-            if not isinstance(backend, DjangoTemplates):
+        for entry in getattr(settings, "TEMPLATES", None) or ():
+            paths.extend(os.fspath(d) for d in entry.get("DIRS") or ())
+            if not entry.get("APP_DIRS") or not apps.ready:
                 continue
-            for directory in backend.engine.dirs:
-                paths.append(os.fspath(directory))
-            if backend.app_dirs and apps.ready:
-                for config in apps.get_app_configs():
-                    if ctx.covers(config.name) and config.path:
-                        paths.append(os.path.join(config.path, "templates"))
+            try:
+                app_dirname = getattr(import_string(entry["BACKEND"]), "app_dirname", "templates")
+            except (ImportError, KeyError):
+                continue
+            for config in apps.get_app_configs():
+                if ctx.covers(config.name) and config.path:
+                    paths.append(os.path.join(config.path, app_dirname))
         return [p for p in dict.fromkeys(paths) if os.path.isdir(p)]
 
     def restart_paths(self, ctx):
@@ -224,7 +227,8 @@ class DjangoIntegration(Integration):
             except TypeError:
                 continue
             for value in values:
-                if isinstance(value, signal_type):
+                # type(), not isinstance(): a lazy proxy's __class__ would run code.
+                if issubclass(type(value), signal_type):
                     self._signals.add(value)
         return list(self._signals)
 

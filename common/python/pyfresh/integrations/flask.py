@@ -28,7 +28,9 @@ class FlaskIntegration(Integration):
         found = []
 
         def add(candidate):
-            if isinstance(candidate, flask.Flask) and all(candidate is not a for a in found):
+            # type(), not isinstance(): flask.request and other proxies would
+            # look up their target through __class__.
+            if issubclass(type(candidate), flask.Flask) and all(candidate is not a for a in found):
                 found.append(candidate)
 
         add(ctx.app)
