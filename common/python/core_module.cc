@@ -158,6 +158,7 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   if (ok && config.integrations) ok = put("integrations", ToPyList(*config.integrations));
   if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
   if (ok && config.restart_on) ok = put("restart_on", ToPyList(*config.restart_on));
+  if (ok && config.watch_ignore) ok = put("watch_ignore", ToPyList(*config.watch_ignore));
   if (!ok) {
     Py_DECREF(dict);
     return nullptr;

@@ -220,6 +220,44 @@ def test_watch_ignores_what_editors_and_vcs_write_next_to_a_template(templated, 
     assert reloader.reload_count == 1
 
 
+def test_watch_ignore_patterns_add_to_the_editor_list(templated, tmp_path):
+    """watch_ignore=: files whose names match a pattern appear, change and go
+    in a watched directory and under a glob entry without a reload; the
+    built-in editor list still holds; a file named in watch is watched
+    whatever the patterns say; any other new file reloads."""
+    templates = tmp_path / "templates"
+    write(str(tmp_path / "conf" / "app.ini"), "x")
+    write(str(templates / "sub" / "index.txt"), "x")
+    reloader = pyfresh.Reloader(templated.spec(), watch=["templates", "conf/*", "templates/keep.bak"],
+                                watch_ignore=["*.bak", "draft-*"])
+    assert call(reloader) == (200, "hello|page.txt,sub|A=1")
+    for path in (templates / "page.txt.bak", templates / "draft-1.txt", templates / "sub" / "old.bak",
+                 tmp_path / "conf" / "app.ini.bak", templates / ".page.txt.swp"):
+        write(str(path), "noise")
+    assert call(reloader)[0] == 200 and reloader.reload_count == 0
+    write(str(templates / "page.txt.bak"), "rewritten")
+    os.remove(str(templates / "draft-1.txt"))
+    os.remove(str(tmp_path / "conf" / "app.ini.bak"))
+    assert call(reloader)[0] == 200 and reloader.reload_count == 0
+    write(str(templates / "keep.bak"), "named in watch")
+    call(reloader)
+    assert reloader.reload_count == 1 and reloader.stats()["last_trigger"] == str(templates / "keep.bak")
+    write(str(templates / "other.txt"), "x")
+    assert call(reloader) == (200, "hello|.page.txt.swp,keep.bak,other.txt,page.txt,page.txt.bak,sub|A=1")
+    assert reloader.reload_count == 2
+
+
+def test_watch_ignore_values_are_validated_and_spelled_as_the_host_does(templated):
+    assert pyfresh.parse_config([("watch-ignore", "*.bak"), ("watch-ignore", "my notes, v2.txt")]) == {
+        "watch_ignore": ["*.bak", "my notes, v2.txt"]}
+    with pytest.raises(pyfresh.ConfigError, match="watch_ignore=: empty pattern"):
+        pyfresh.Reloader(templated.spec(), watch=["templates"], watch_ignore=[""])
+    with pytest.raises(pyfresh.ConfigError, match=r"watch_ignore=: pattern 'templates/\*.bak' contains '/'"):
+        pyfresh.Reloader(templated.spec(), watch=["templates"], watch_ignore="templates/*.bak")
+    with pytest.raises(pyfresh.ConfigError, match="pyfresh-watch-ignore: .*control character"):
+        pyfresh.parse_config([("watch-ignore", "a\tb", "pyfresh-watch-ignore")])
+
+
 def test_watch_a_file_named_explicitly_is_watched_whatever_its_name(templated, tmp_path):
     reloader = pyfresh.Reloader(templated.spec(), watch=["templates/page.txt~"])
     write(str(tmp_path / "templates" / "page.txt~"), "x")

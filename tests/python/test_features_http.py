@@ -45,6 +45,21 @@ def test_zero_config_and_watch_over_http(site, serve, tmp_path):
     assert server.get()[2].startswith("two page-2 ")
 
 
+def test_watch_ignore_on_the_command_line(site, serve, tmp_path):
+    """--watch-ignore takes several patterns: matching files in a --watch
+    directory reload nothing; the template's own edit does."""
+    server = serve(site, site.spec(), "--watch", "templates", "--watch-ignore", "*.bak", "draft-*")
+    assert server.get()[2].startswith("one page-1 ")
+    write(str(tmp_path / "templates" / "page.txt.bak"), "page-1 backup")
+    write(str(tmp_path / "templates" / "draft-1.txt"), "draft")
+    for _ in range(3):
+        assert server.get()[2].startswith("one page-1 ")
+    assert "reloaded" not in server.log(), server.log()
+    write(str(tmp_path / "templates" / "page.txt"), "page-2")
+    assert server.get()[2].startswith("one page-2 ")
+    assert wait_until(lambda: "templates/page.txt changed; reloaded" in server.log()), server.log()
+
+
 def test_stats_are_never_served_over_http(site, serve):
     server = serve(site, site.spec())
     write(site.lib_words, "WORD = 'two'\n")

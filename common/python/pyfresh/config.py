@@ -15,18 +15,19 @@ _KEYWORD_TO_OPTION = {
     "poll_interval": "poll-interval",
     "watch": "watch",
     "restart_on": "restart-on",
+    "watch_ignore": "watch-ignore",
     "drain_timeout": "drain-timeout",
     "integrations": "integrations",
 }
-_PATH_KEYWORDS = ("watch", "restart_on")
+_PATH_KEYWORDS = ("watch", "restart_on", "watch_ignore")  # one path (or pattern) per element
 
 
 def parse_config(pairs):
     """Validates (name, value[, display_name]) text pairs with the core.
 
     Returns a dict with the keys enabled, app, packages, exclude, debug,
-    poll_interval, watch, restart_on, drain_timeout for the options given. Raises ConfigError naming the
-    option and the bad value."""
+    poll_interval, watch, restart_on, watch_ignore, drain_timeout for the options given. Raises
+    ConfigError naming the option and the bad value."""
     return _core.parse_config(list(pairs))
 
 

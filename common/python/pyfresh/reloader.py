@@ -56,13 +56,14 @@ class Reloader(_core.Gate):
 
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
-                 restart_handler=None, drain_timeout=None, integrations=None, _labels=None):
+                 restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, _labels=None):
         # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
         pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
                               poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on,
+                              watch_ignore=watch_ignore,
                               drain_timeout=drain_timeout, integrations=integrations)
         options = parse_config(pairs)
         self._setup(options, loaded_app, raise_on_load_error, restart_handler,
@@ -143,8 +144,9 @@ class Reloader(_core.Gate):
         # wsgi.py that imports the app, then wraps it) are tracked too.
         self._track_loaded_modules()
         base = app_directory(self.spec)
-        self._watch = PathSet(options.get("watch") or (), base, "watch=")
-        self._restart_on = PathSet(options.get("restart_on") or (), base, "restart_on=")
+        ignore = options.get("watch_ignore") or ()
+        self._watch = PathSet(options.get("watch") or (), base, "watch=", ignore)
+        self._restart_on = PathSet(options.get("restart_on") or (), base, "restart_on=", ignore)
         self._track_new_watched()
         self._integrations = integrations.Session(options.get("integrations"))
         self._add_integration_paths()

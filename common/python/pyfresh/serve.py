@@ -43,6 +43,9 @@ def main(argv=None):
                         help="files, directories or glob patterns whose change reloads the app")
     parser.add_argument("--restart-on", nargs="+", action="extend", default=None,
                         help="files, directories or glob patterns whose change restarts the server (exit 75)")
+    parser.add_argument("--watch-ignore", nargs="+", action="extend", default=None, metavar="PATTERN",
+                        help="file names (fnmatch patterns such as '*.bak') that --watch and --restart-on skip, "
+                             "besides editors' and VCS files")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--path", action="append", default=[], help="prepend to sys.path")
@@ -51,6 +54,7 @@ def main(argv=None):
 
     application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
                            poll_interval=args.poll_interval, drain_timeout=args.drain_timeout, watch=args.watch,
+                           watch_ignore=args.watch_ignore,
                            restart_on=args.restart_on, integrations=args.integrations,
                            # Broken code at startup: serve the error page, then the fix once saved.
                            raise_on_load_error=False)

@@ -16,9 +16,10 @@ change detector:
   editor's swap file does not).
 
 Bytecode caches, version-control directories, the files editors keep next
-to the file being edited (:data:`IGNORED_NAME_PATTERNS`) and the kernel's
-pseudo filesystems (``/proc``, ``/sys``, ``/dev``) are skipped; a file named
-by an entry itself is never skipped. One option's entries
+to the file being edited (:data:`IGNORED_NAME_PATTERNS`, plus the patterns
+of the ``watch-ignore`` option) and the kernel's pseudo filesystems
+(``/proc``, ``/sys``, ``/dev``) are skipped; a file named by an entry itself
+is never skipped. One option's entries
 expand to at most :data:`MAX_WATCHED_PATHS` files and directories: an entry
 that reaches further (``watch = /usr``, ``PyFreshWatch ../../..``) is refused
 with an error naming it when the Reloader is built, and a watched tree that
@@ -50,7 +51,16 @@ IGNORED_NAME_PATTERNS = (
     "#*#",                              # emacs auto-saves
     "*___jb_tmp___", "*___jb_old___",   # JetBrains "safe write"
 )
-_IGNORED_NAME = re.compile("|".join(fnmatch.translate(p) for p in IGNORED_NAME_PATTERNS))
+
+
+def _name_matcher(extra_patterns=()):
+    """One compiled regex for IGNORED_NAME_PATTERNS and `extra_patterns`
+    (the watch-ignore option), case-sensitive like the built-ins."""
+    patterns = list(IGNORED_NAME_PATTERNS) + [p for p in extra_patterns if p not in IGNORED_NAME_PATTERNS]
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns))
+
+
+_IGNORED_NAME = _name_matcher()
 # Their files "change" on every look and are never app files.
 _PSEUDO_FILESYSTEMS = frozenset(("/proc", "/sys", "/dev"))
 
@@ -118,13 +128,13 @@ def _descend(root, dirnames):
             if not _skipped(d) and os.path.join(root, d) not in _PSEUDO_FILESYSTEMS]
 
 
-def _skipped_file(name):
-    return name.endswith(_SKIPPED_SUFFIXES) or _IGNORED_NAME.match(name) is not None
+def _skipped_file(name, ignored=_IGNORED_NAME):
+    return name.endswith(_SKIPPED_SUFFIXES) or ignored.match(name) is not None
 
 
-def _walk(directory, directories, budget, files=None):
+def _walk(directory, directories, budget, files=None, ignored=_IGNORED_NAME):
     """Every directory under `directory`, recursively, into `directories`;
-    with `files`, every file too."""
+    with `files`, every file too (but those `ignored` matches)."""
     if _in_pseudo_filesystem(directory):
         return
     budget.take()
@@ -135,7 +145,7 @@ def _walk(directory, directories, budget, files=None):
         for d in dirnames:
             directories.add(os.path.join(root, d))
         if files is not None:
-            files.update(os.path.join(root, f) for f in filenames if not _skipped_file(f))
+            files.update(os.path.join(root, f) for f in filenames if not _skipped_file(f, ignored))
 
 
 def _split_magic(pattern):
@@ -148,7 +158,7 @@ def _split_magic(pattern):
     return pattern, []
 
 
-def _expand_glob(pattern, files, directories, absent, budget):
+def _expand_glob(pattern, files, directories, absent, budget, ignored=_IGNORED_NAME):
     base, rest = _split_magic(pattern)
     if _in_pseudo_filesystem(base):
         return
@@ -175,18 +185,20 @@ def _expand_glob(pattern, files, directories, absent, budget):
         name = os.path.basename(match)
         if os.path.isdir(match):
             if not _skipped(name):
-                _walk(match, directories, budget, files)
-        elif not _skipped_file(name) and not _in_pseudo_filesystem(match):
+                _walk(match, directories, budget, files, ignored)
+        elif not _skipped_file(name, ignored) and not _in_pseudo_filesystem(match):
             budget.take()
             files.add(match)
 
 
 class PathSet:
     """The expanded paths of one option's entries (absolute, normalised).
-    Raises WatchTooLarge when an entry reaches too far."""
+    `ignore`: file-name patterns skipped besides IGNORED_NAME_PATTERNS (the
+    watch-ignore option). Raises WatchTooLarge when an entry reaches too far."""
 
-    def __init__(self, entries, base_directory, option="watch="):
+    def __init__(self, entries, base_directory, option="watch=", ignore=()):
         self.option = option
+        self._ignored = _name_matcher(ignore) if ignore else _IGNORED_NAME
         self.entries = [os.path.normpath(os.path.join(base_directory, os.path.expanduser(e)))
                         for e in entries]
         self.files = frozenset()
@@ -220,9 +232,9 @@ class PathSet:
         for entry in self.entries:
             budget.entry = entry
             if glob.has_magic(entry):
-                _expand_glob(entry, files, directories, absent, budget)
+                _expand_glob(entry, files, directories, absent, budget, self._ignored)
             elif os.path.isdir(entry):
-                _walk(entry, directories, budget, files)
+                _walk(entry, directories, budget, files, self._ignored)
             elif not _in_pseudo_filesystem(entry):
                 budget.take()
                 files.add(entry)  # present or not: its creation is a change too
