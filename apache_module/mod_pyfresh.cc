@@ -101,6 +101,10 @@ const command_rec pyfresh_directives[] = {
                     "Files, directories (recursive) or glob patterns whose change reloads the app, "
                     "e.g. templates \".env*\"; relative to the app's directory; one path per "
                     "argument (quote paths with spaces); repeating the directive appends"),
+    PYFRESH_ITERATE("PyFreshWatchIgnore", "watch-ignore",
+                    "File-name patterns (fnmatch, e.g. \"*.bak\") that PyFreshWatch and PyFreshRestartOn "
+                    "skip, besides editors' and VCS files; one pattern per argument; repeating the "
+                    "directive appends"),
     PYFRESH_ITERATE("PyFreshRestartOn", "restart-on",
                     "Files, directories or glob patterns whose change restarts the daemon process "
                     "instead of reloading (compiled extensions under the packages always do); same "

@@ -85,6 +85,7 @@ pyfresh::Status ResolveOptions(const RawOptions& raw, Options* out) {
       {"enabled", raw.enabled, true},   {"packages", raw.packages, false},
       {"exclude", raw.exclude, false},  {"debug", raw.debug, true},
       {"poll-interval", raw.poll_interval, false}, {"watch", raw.watch, false},
+      {"watch-ignore", raw.watch_ignore, false},
       {"restart-on", raw.restart_on, false}, {"drain-timeout", raw.drain_timeout, false},
       {"integrations", raw.integrations, false},
   };

@@ -30,6 +30,7 @@ struct RawOptions {
   uwsgi_string_list* poll_interval;
   uwsgi_string_list* watch;       // one path, directory or glob per value
   uwsgi_string_list* restart_on;  // same
+  uwsgi_string_list* watch_ignore;  // one file-name pattern per value
   uwsgi_string_list* drain_timeout;
   uwsgi_string_list* integrations;
 };

@@ -288,6 +288,9 @@ constexpr char kHelpWatch[] =
     "a non-Python file, directory (recursive) or glob whose change reloads the app; one per value, repeatable";
 constexpr char kHelpRestartOn[] =
     "a file, directory or glob whose change reloads the whole uWSGI instance instead; one per value, repeatable";
+constexpr char kHelpWatchIgnore[] =
+    "a file-name pattern (fnmatch, e.g. *.bak) that pyfresh-watch and pyfresh-restart-on skip, besides editors' "
+    "and VCS files; one per value, repeatable";
 
 struct uwsgi_option g_options[] = {
     {const_cast<char*>("pyfresh-enabled"), no_argument, 0, const_cast<char*>(kHelpEnabled), OptionAdd,
@@ -304,6 +307,8 @@ struct uwsgi_option g_options[] = {
      &g_raw.watch, 0},
     {const_cast<char*>("pyfresh-restart-on"), required_argument, 0, const_cast<char*>(kHelpRestartOn), OptionAdd,
      &g_raw.restart_on, 0},
+    {const_cast<char*>("pyfresh-watch-ignore"), required_argument, 0, const_cast<char*>(kHelpWatchIgnore),
+     OptionAdd, &g_raw.watch_ignore, 0},
     {const_cast<char*>("pyfresh-drain-timeout"), required_argument, 0, const_cast<char*>(kHelpDrainTimeout),
      OptionAdd, &g_raw.drain_timeout, 0},
     {const_cast<char*>("pyfresh-integrations"), required_argument, 0, const_cast<char*>(kHelpIntegrations),

@@ -30,6 +30,8 @@ PyFreshPollInterval 250ms
     PyFreshPackages mysite, blog
     PyFreshPackages polls
     PyFreshExclude mysite.settings
+    PyFreshWatchIgnore "*.bak" "my notes, *"
+    PyFreshWatchIgnore draft-*
     PyFreshDebug yes
     PyFreshPollInterval 0
     PyFreshDrainTimeout 2s
@@ -70,6 +72,7 @@ BAD_VALUES = [
     ("PyFreshPollInterval", "soon"),
     ("PyFreshPollInterval", "-1"),
     ("PyFreshPollInterval", "5 minutes"),
+    ("PyFreshWatchIgnore", "templates/*.bak"),
     ("PyFreshDrainTimeout", "forever"),
     ("PyFreshDrainTimeout", "-1"),
     ("PyFreshIntegrations", "dj/ango"),
@@ -114,6 +117,7 @@ def test_every_directive_has_help_text(workspace):
     for directive, words in [("PyFresh", "On|Off"), ("PyFreshApp", "callable"),
                              ("PyFreshPackages", "reloaded"), ("PyFreshExclude", "kept"),
                              ("PyFreshDebug", "traceback"), ("PyFreshPollInterval", "polling"),
+                             ("PyFreshWatchIgnore", "File-name patterns"),
                              ("PyFreshDrainTimeout", "requests")]:
         block = listing.split("\n%s (mod_pyfresh.c)\n" % directive)
         assert len(block) == 2, (directive, listing[-2000:])

@@ -1,5 +1,5 @@
 """Issue 7 features through httpd + mod_wsgi + mod_pyfresh: zero-config
-scope, PyFreshWatch, PyFreshRestartOn and compiled extensions (restart of
+scope, PyFreshWatch (and PyFreshWatchIgnore), PyFreshRestartOn and compiled extensions (restart of
 the daemon process; logged only in embedded mode), reload hooks and
 statistics."""
 
@@ -34,6 +34,8 @@ VHOSTS = """\
     PyFreshApp feat.main:application
     PyFreshExclude feat.events
     PyFreshWatch templates ".env*"
+    PyFreshWatchIgnore "*.bak"
+    PyFreshWatchIgnore draft-*
     PyFreshRestartOn restart.txt
     PyFreshDebug On
 </VirtualHost>
@@ -163,6 +165,30 @@ def test_watch_template_edit_new_file_and_dotenv_glob(server, workspace):
     after_save(server, lambda body: body["names"] == ["new.txt", "page.txt"])
     harness.write_file(site_path(workspace, ".env"), "A=2")
     after_save(server, lambda body: body["env"] == "A=2")
+
+
+def test_watch_ignore_skips_matching_names_in_a_watched_directory(server, workspace):
+    """PyFreshWatchIgnore (repeated): files named *.bak or draft-* appearing,
+    rewritten and removed in a PyFreshWatch directory reload nothing, and
+    the built-in editor list still holds (a vim swap file); a new template
+    reloads."""
+    reloads = get(server, "/my-stats")["reloads"]
+    for name in ("page.txt.bak", "draft-1.txt", ".page.txt.swp"):
+        harness.write_file(site_path(workspace, "templates", name), "noise")
+    time.sleep(0.1)
+    for _ in range(3):
+        assert get(server, "/my-stats")["reloads"] == reloads, server.log()[-3000:]
+    harness.write_file(site_path(workspace, "templates", "page.txt.bak"), "rewritten")
+    os.remove(site_path(workspace, "templates", "draft-1.txt"))
+    time.sleep(0.1)
+    for _ in range(3):
+        assert get(server, "/my-stats")["reloads"] == reloads, server.log()[-3000:]
+    harness.write_file(site_path(workspace, "templates", "other.txt"), "x")
+    body = after_save(server, lambda b: "other.txt" in b["names"])
+    earlier = {"new.txt"}  # from the test above, when it ran
+    assert [n for n in body["names"] if n not in earlier] == [".page.txt.swp", "other.txt", "page.txt",
+                                                                "page.txt.bak"]
+    assert get(server, "/my-stats")["reloads"] == reloads + 1
 
 
 def test_hooks_run_around_reloads_without_piling_up(server, workspace):

@@ -38,6 +38,7 @@ BAD_OPTIONS = [
     ("pyfresh-debug", "maybe", "'maybe'"),
     ("pyfresh-enabled", "perhaps", "'perhaps'"),
     ("pyfresh-watch", "", "pyfresh-watch"),
+    ("pyfresh-watch-ignore", "templates/*.bak", "'templates/*.bak'"),
 ]
 
 

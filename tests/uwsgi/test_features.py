@@ -68,3 +68,41 @@ def test_no_url_exposes_stats_or_config(uwsgi, app_root):
         # Every path is the app's own answer; nothing of pyfresh's.
         assert body["app"] == "shop" and body["version"] == "v2"
         assert "reloads" not in response.text and "packages" not in response.text
+
+
+IGNORING_VIEWS = '''
+import os
+import pyfresh
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
+NAMES = ",".join(sorted(os.listdir(TEMPLATES)))
+
+def version():
+    return "%s reloads=%d" % (NAMES, pyfresh.stats()["reloads"])
+'''
+
+
+def test_watch_ignore_skips_matching_names_in_a_watched_directory(uwsgi, app_root):
+    """pyfresh-watch-ignore (repeated): files named `*.bak` or `draft-*`
+    appearing, rewritten and removed in a pyfresh-watch directory reload
+    nothing, and the built-in editor list still holds; a new template
+    reloads."""
+    app = App(app_root)
+    templates = app_root / "templates"
+    templates.mkdir()
+    write_file(templates / "page.html", "page\n", settle=False)
+    write_file(app.views, IGNORING_VIEWS)
+    uwsgi.start([("master", "true"), ("processes", "1"), ("module", app.spec), ("pyfresh-packages", "shop"),
+                 ("pyfresh-watch", "templates"), ("pyfresh-watch-ignore", "*.bak"),
+                 ("pyfresh-watch-ignore", "draft-*")], pythonpath=[app_root])
+    assert uwsgi.get_json()["version"] == "page.html reloads=0"
+    for name in ("page.html.bak", "draft-1.html", ".page.html.swp"):
+        write_file(templates / name, "noise\n")
+        assert uwsgi.get_json()["version"] == "page.html reloads=0", name
+    write_file(templates / "page.html.bak", "rewritten\n")
+    (templates / "draft-1.html").unlink()
+    for _ in range(3):
+        assert uwsgi.get_json()["version"] == "page.html reloads=0"
+    write_file(templates / "new.html", "new\n")
+    assert uwsgi.get_json()["version"] == ".page.html.swp,new.html,page.html,page.html.bak reloads=1"
+    uwsgi.assert_healthy()

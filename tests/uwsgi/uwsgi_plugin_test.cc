@@ -61,10 +61,12 @@ TEST(ResolveOptions, ListsAppendAcrossRepetitions) {
   raw.packages = lists.Make({"mysite blog", "extras,more"});
   raw.exclude = lists.Make({"mysite.settings"});
   raw.watch = lists.Make({"templates", "my dir/with, comma"});
+  raw.watch_ignore = lists.Make({"*.bak", "draft *, v2"});
   Options options;
   ASSERT_TRUE(ResolveOptions(raw, &options).ok());
   EXPECT_EQ(*options.config.packages, (std::vector<std::string>{"mysite", "blog", "extras", "more"}));
   EXPECT_EQ(*options.config.watch, (std::vector<std::string>{"templates", "my dir/with, comma"}));
+  EXPECT_EQ(*options.config.watch_ignore, (std::vector<std::string>{"*.bak", "draft *, v2"}));
   bool saw_display = false;
   for (const auto& [name, value, display] : EnginePairs(options.config)) {
     EXPECT_EQ(display, "pyfresh-" + name);
@@ -91,6 +93,8 @@ TEST(ResolveOptions, BadValuesNameTheOptionAndQuoteTheValue) {
       {&RawOptions::app, "/blog=x y:app", "pyfresh-app: ", "'/blog=x y:app'"},
       {&RawOptions::app, "/my blog=blog.wsgi", "pyfresh-app: ", "'/my blog'"},
       {&RawOptions::watch, "", "pyfresh-watch: ", ""},
+      {&RawOptions::watch_ignore, "", "pyfresh-watch-ignore: ", "empty pattern"},
+      {&RawOptions::watch_ignore, "templates/*.bak", "pyfresh-watch-ignore: ", "'templates/*.bak'"},
   };
   for (const BadOption& bad : cases) {
     Lists lists;
