@@ -320,3 +320,43 @@ def test_uwsgi_started_with_broken_code_answers_the_error_then_serves_the_fix(uw
     for _ in range(4):  # both workers
         assert uwsgi.get_json()["version"] == ("v1" if kind == "missing-callable" else "v2")
     uwsgi.assert_healthy()
+
+
+# -- item 7: harakiri shorter than the import -------------------------------------------------
+
+
+def test_a_reload_killed_by_harakiri_is_reported_with_the_numbers(uwsgi, app_root):
+    """A save makes the import take longer than harakiri: each worker is
+    killed mid-reload and respawned with the old code. The next reload says
+    so in the log (before: nothing but uWSGI's HARAKIRI lines), and a fast
+    save recovers."""
+    import urllib.error
+
+    app = App(app_root)
+    uwsgi.start([("master", "true"), ("processes", "1"), ("harakiri", "2"), ("module", app.spec)],
+                pythonpath=[app_root])
+    assert uwsgi.get_json()["version"] == "v1"
+    write_file(app.views, "import time\ntime.sleep(5)\n\ndef version():\n    return 'slow'\n")
+
+    def ask():
+        try:
+            uwsgi.get()
+        except (OSError, urllib.error.URLError):
+            pass  # killed while reloading
+        return uwsgi.log_lines("never finished")
+
+    lines = uwsgi_harness.wait_for(ask, timeout=40, interval=0.2, message="the killed reload reported")
+    assert "harakiri = 2 s is the likely cause" in lines[0] and "shop.wsgi:application" in lines[0], lines
+    assert "HARAKIRI" in uwsgi.log()
+    app.set_version("v2")
+    assert uwsgi_harness.wait_for(lambda: _version_or_none(uwsgi) == "v2", timeout=40)
+
+
+def _version_or_none(uwsgi):
+    import urllib.error
+
+    try:
+        response = uwsgi.get()
+    except (OSError, urllib.error.URLError):
+        return None
+    return response.json()["version"] if response.status == 200 else None

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import time
 
 from .log import logger
@@ -73,9 +74,10 @@ def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     from) before uWSGI started importing the apps in this process.
     """
     route_logging()
-    reloader = Reloader.from_config(pairs, loaded_app=loaded_app, restart_handler=restart_instance,
-                                    labels=OPTION_NAMES)
+    reloader = UwsgiReloader.from_config(pairs, loaded_app=loaded_app, restart_handler=restart_instance,
+                                         labels=OPTION_NAMES)
     if load_started_ns is not None:
+        _warn_if_harakiri_is_shorter(reloader, (time.time_ns() - load_started_ns) / 1e9)
         _reload_if_saved_during_load(reloader, load_started_ns)
     reloader.uwsgi_mountpoint = mountpoint
     reloader.uwsgi_app_id = app_id
@@ -91,12 +93,111 @@ def serve_unloaded(pairs, mountpoint=""):
     route_logging()
     logger.warning("uWSGI could not load the app at mountpoint %r: pyfresh answers with the error "
                    "response until a save fixes the code", mountpoint)
-    reloader = Reloader.from_config(pairs, raise_on_load_error=False, restart_handler=restart_instance,
-                                    labels=OPTION_NAMES)
+    reloader = UwsgiReloader.from_config(pairs, raise_on_load_error=False, restart_handler=restart_instance,
+                                         labels=OPTION_NAMES)
     reloader.uwsgi_mountpoint = mountpoint
     reloader.uwsgi_app_id = None
     _reloaders[mountpoint] = reloader
     return reloader
+
+
+class UwsgiReloader(Reloader):
+    """A Reloader that notices when a reload in this worker slot was killed.
+
+    uWSGI kills a worker whose request outlives `harakiri`, and a reload
+    (which imports the app again) runs inside a request. The respawned
+    worker forks from the master's old code, so its first request reloads
+    again and is killed again: the app never answers. Each reload leaves a
+    marker (worker id, pid, start) while it runs; a reload that finds one
+    from a dead process says why, with the numbers."""
+
+    def _reload(self, stale):
+        marker = _reload_marker()
+        if marker is None:
+            return super()._reload(stale)
+        _report_killed_reload(self, marker)
+        try:
+            with open(marker, "w") as f:
+                f.write("%d %f\n" % (os.getpid(), time.time()))
+        except OSError:
+            marker = None
+        try:
+            return super()._reload(stale)
+        finally:
+            if marker is not None:
+                try:
+                    os.unlink(marker)
+                except OSError:
+                    pass
+
+
+def _harakiri():
+    """uWSGI's harakiri in seconds (0: off)."""
+    try:
+        import uwsgi
+
+        value = uwsgi.opt.get("harakiri", 0)
+        if isinstance(value, (list, tuple)):
+            value = value[-1]
+        if isinstance(value, bytes):
+            value = value.decode()
+        return int(value or 0)
+    except Exception:
+        return 0
+
+
+def _reload_marker():
+    """This worker slot's marker file, or None outside a uWSGI worker."""
+    try:
+        import uwsgi
+
+        worker, master = uwsgi.worker_id(), uwsgi.masterpid() or os.getppid()
+    except Exception:
+        return None
+    if not worker:
+        return None
+    return os.path.join(tempfile.gettempdir(), "pyfresh-reload-%d-%d" % (master, worker))
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _report_killed_reload(reloader, marker):
+    try:
+        with open(marker) as f:
+            pid_text, started_text = f.read().split()
+        pid, started = int(pid_text), float(started_text)
+    except (OSError, ValueError):
+        return
+    if pid == os.getpid() or _pid_alive(pid):
+        return
+    harakiri = _harakiri()
+    spent = time.time() - started
+    cause = ("uWSGI's harakiri = %d s is the likely cause: it kills a request (a reload runs inside one) "
+             "that takes longer" % harakiri) if harakiri else "it died (out of memory? a crash?)"
+    logger.error("a reload of %s in this worker slot (pid %d, %.1f s ago) never finished: the worker was killed "
+                 "while importing the app; %s. A respawned worker starts from the master's old code and "
+                 "reloads again, so while the import takes that long the app never answers (reverting the "
+                 "file does not help). %s", reloader.spec.text, pid, spent, cause,
+                 "Raise harakiri above the time the app's import now takes (more than %d s), or make the "
+                 "import faster." % harakiri if harakiri else "")
+
+
+def _warn_if_harakiri_is_shorter(reloader, import_seconds):
+    """At startup: a reload imports the app again, inside a request."""
+    reloader.uwsgi_import_seconds = import_seconds
+    harakiri = _harakiri()
+    if harakiri and import_seconds > harakiri / 2.0:
+        logger.warning("importing %s took %.1f s and uWSGI's harakiri is %d s: a reload imports it again inside "
+                       "a request and may be killed; raise harakiri (e.g. harakiri = %d)",
+                       reloader.spec.text, import_seconds, harakiri, int(import_seconds * 3) + 1)
 
 
 def _reload_if_saved_during_load(reloader, load_started_ns):
