@@ -314,7 +314,6 @@ def test_uwsgi_started_with_broken_code_answers_the_error_then_serves_the_fix(uw
     assert uwsgi.log_lines("uWSGI could not load the app at mountpoint ''"), uwsgi.log()
     if kind == "missing-callable":
         (app.package / "wsgi.py").write_text(uwsgi_harness.WSGI_TEMPLATE.format(package=app.name))
-        time.sleep(uwsgi_harness.SAVE_SETTLE_SECONDS)
     else:
         app.set_version("v2")
     for _ in range(4):  # both workers

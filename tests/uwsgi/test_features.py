@@ -9,7 +9,7 @@ def test_zero_config_infers_the_apps_packages(uwsgi, app_root):
     blog = app_root / "blog"
     blog.mkdir()
     (blog / "__init__.py").write_text("")
-    write_file(blog / "text.py", "TEXT = 'blog-1'\n", settle=False)
+    write_file(blog / "text.py", "TEXT = 'blog-1'\n")
     write_file(app.views, "from blog.text import TEXT\n\ndef version():\n    return TEXT\n")
     uwsgi.start([("master", "true"), ("processes", "1"), ("module", app.spec)], pythonpath=[app_root])
     assert uwsgi.get_json()["version"] == "blog-1"
@@ -41,7 +41,7 @@ def version():
 def test_hooks_currently_reloading_and_stats(uwsgi, app_root):
     app = App(app_root)
     hook_log = app_root / "hooks.log"
-    write_file(app.views, HOOKED_VIEWS.format(generation="g1", log=str(hook_log)), settle=False)
+    write_file(app.views, HOOKED_VIEWS.format(generation="g1", log=str(hook_log)))
     uwsgi.start([("master", "true"), ("processes", "1"), ("module", app.spec),
                  ("pyfresh-packages", "shop")], pythonpath=[app_root])
     assert uwsgi.get_json()["version"] == "g1 reloading-at-import=False reloads=0"
@@ -90,7 +90,7 @@ def test_watch_ignore_skips_matching_names_in_a_watched_directory(uwsgi, app_roo
     app = App(app_root)
     templates = app_root / "templates"
     templates.mkdir()
-    write_file(templates / "page.html", "page\n", settle=False)
+    write_file(templates / "page.html", "page\n")
     write_file(app.views, IGNORING_VIEWS)
     uwsgi.start([("master", "true"), ("processes", "1"), ("module", app.spec), ("pyfresh-packages", "shop"),
                  ("pyfresh-watch", "templates"), ("pyfresh-watch-ignore", "*.bak"),

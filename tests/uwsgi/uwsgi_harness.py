@@ -23,12 +23,6 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 15.0
 PORT_ATTEMPTS = 5
-# The engine's per-request check reads a flag that its inotify monitor
-# thread raises: a save is visible once that thread has woken, not
-# synchronously with the write (change_detector.h). Under load on two CPUs
-# that took over a millisecond; a request sent right after a save could
-# still get the old code. Every save in these tests waits this long.
-SAVE_SETTLE_SECONDS = 0.05
 
 SOURCE_DIR = Path(os.environ.get("PYFRESH_SOURCE_DIR") or Path(__file__).resolve().parents[2])
 
@@ -308,14 +302,14 @@ class App:
         write_file(self.views, "def version(:\n    return 'broken'\n")
 
 
-def write_file(path, text, settle=True):
-    """Saves like an editor that writes a temporary file and renames it."""
+def write_file(path, text):
+    """Saves like an editor that writes a temporary file and renames it.
+    No waiting after it: the next request must run the saved code
+    (change_detector.h's guarantee)."""
     path = Path(path)
     temporary = path.with_name("." + path.name + ".tmp")
     temporary.write_text(text)
     os.replace(temporary, path)
-    if settle:
-        time.sleep(SAVE_SETTLE_SECONDS)
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
