@@ -389,13 +389,12 @@ class Httpd:
         again for at most `timeout` seconds; else the last one (for the
         caller's assertion to show).
 
-        pyfresh's per-request check has no syscall: it learns of a save from
-        a monitor thread in the serving process that wakes on the inotify
-        event. A request sent right after a save can reach the app before
-        that thread has run (microseconds when idle, milliseconds under CPU
-        contention) and is then served by the old code; the next one sees
-        the save. Tests about what a save does wait for it this way instead
-        of assuming that the very next request sees it."""
+        The very next request after a save must already run the saved
+        code; test_apache_never_stale.py asserts exactly that, without
+        asking again. Tests about what else a save does (hooks, restarts,
+        other processes of a group) ask again, so that a freshness
+        regression fails there once, with its own message, rather than in
+        every test."""
         deadline = time.monotonic() + timeout
         while True:
             response = self.get(host, path)
