@@ -23,6 +23,7 @@ def recorder(app):
         resets = "nothing, it records"
         fail_before = False
         fail_after = False
+        fail_before_import = False
         watched = ()
 
         def detect(self):
@@ -33,6 +34,11 @@ def recorder(app):
             ctx.state["token"] = len(calls)
             if self.fail_before:
                 raise RuntimeError("before broke")
+
+        def before_import(self, ctx):
+            calls.append(("before_import", ctx.state["token"]))
+            if self.fail_before_import:
+                raise RuntimeError("before_import broke")
 
         def after(self, ctx):
             calls.append(("after", ctx.state["token"]))
@@ -67,7 +73,7 @@ def test_before_and_after_run_around_the_reload_and_share_state(app, on_path, re
         assert recorder.calls == []  # not at start-up
         app.write("views", "VERSION = 'v2'\n")
         assert call(reloader) == (200, "v2")
-    assert recorder.calls == [("before", True), ("after", 1)]
+    assert recorder.calls == [("before", True), ("before_import", 1), ("after", 1)]
     assert [r.getMessage() for r in caplog.records].count(
         "%s integration on: nothing, it records" % recorder.name) == 1
 
@@ -77,7 +83,7 @@ def test_a_failed_reload_runs_undo(app, on_path, recorder):
     reloader = Reloader(app.spec(), packages=[app.name])
     app.write("views", "VERSION = (\n")
     assert call(reloader)[0] == 500
-    assert recorder.calls == [("before", True), ("undo", 1)]
+    assert recorder.calls == [("before", True), ("before_import", 1), ("undo", 1)]
 
 
 def test_a_failing_before_is_undone_and_the_reload_goes_on(app, on_path, recorder, caplog):
@@ -86,7 +92,7 @@ def test_a_failing_before_is_undone_and_the_reload_goes_on(app, on_path, recorde
     reloader = Reloader(app.spec(), packages=[app.name])
     app.write("views", "VERSION = 'v2'\n")
     assert call(reloader) == (200, "v2")
-    assert recorder.calls == [("before", True), ("undo", 1)]  # no after
+    assert recorder.calls == [("before", True), ("undo", 1)]  # no before_import, no after
     assert any("before-reload step failed" in r.getMessage() for r in caplog.records)
 
 
@@ -97,11 +103,20 @@ def test_a_failing_after_fails_the_reload_and_undoes_it(app, on_path, recorder):
     app.write("views", "VERSION = 'v2'\n")
     status, body = call(reloader)
     assert status == 500
-    assert recorder.calls == [("before", True), ("after", 1), ("undo", 1)]
+    assert recorder.calls == [("before", True), ("before_import", 1), ("after", 1), ("undo", 1)]
     # The old modules are back: a fix saved later reloads normally.
     recorder.fail_after = False
     app.write("views", "VERSION = 'v3'\n")
     assert call(reloader) == (200, "v3")
+
+
+def test_a_failing_before_import_fails_the_reload_before_the_app_is_imported(app, on_path, recorder):
+    _site(app)
+    recorder.fail_before_import = True
+    reloader = Reloader(app.spec(), packages=[app.name])
+    app.write("views", "VERSION = 'v2'\n")
+    assert call(reloader)[0] == 500
+    assert recorder.calls == [("before", True), ("before_import", 1), ("undo", 1)]
 
 
 def test_watch_paths_of_an_integration_are_watched(app, on_path, recorder, tmp_path):

@@ -358,8 +358,9 @@ class Reloader(_core.Gate):
             self._recording.update(self._track_new_watched())
             importlib.invalidate_caches()
             try:
+                self._integrations.before_import()  # these raise: undone like a failed import
                 new_app = self._import_app()
-                self._integrations.after(new_app)  # raises: undone like a failed import
+                self._integrations.after(new_app)
             except BaseException as exc:
                 for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
                     sys.modules.pop(name, None)

@@ -8,10 +8,14 @@ the reload itself, at three points:
 * ``before(ctx)``: the old code is still loaded, nothing cleared yet. Take
   the old objects out of the framework's registries (and keep them in
   ``ctx.state`` for ``undo``).
+* ``before_import(ctx)``: your modules are cleared, the app is not imported
+  yet. Import what the framework imports at start-up before the app (Django's
+  models and admin modules).
 * ``after(ctx)``: the new app was imported, before any request reaches it.
-  Reset caches, import what the framework would have imported at start-up.
-  An exception from ``after`` fails the reload like an exception in the app's
-  import: the old modules are put back and every integration's ``undo`` runs.
+  Reset caches.
+  An exception from ``before_import`` or ``after`` fails the reload like an
+  exception in the app's import: the old modules are put back and every
+  integration's ``undo`` runs.
   A reset that may fail without making the new code wrong belongs in
   ``ctx.attempt(...)``, which logs the failure and goes on.
 * ``undo(ctx)``: the reload failed (or this integration's own ``before``
@@ -96,6 +100,9 @@ class Integration:
     def before(self, ctx):
         pass
 
+    def before_import(self, ctx):
+        pass
+
     def after(self, ctx):
         pass
 
@@ -110,13 +117,14 @@ class Integration:
 
     @classmethod
     def of(cls, name, detect, before=None, after=None, undo=None, watch_paths=None,
-           restart_paths=None, resets=""):
+           restart_paths=None, resets="", before_import=None):
         """An integration made of functions (each optional but ``detect``)."""
         integration = cls()
         integration.name = name
         integration.resets = resets
         integration.detect = detect
-        for attribute, fn in (("before", before), ("after", after), ("undo", undo),
+        for attribute, fn in (("before", before), ("before_import", before_import), ("after", after),
+                              ("undo", undo),
                               ("watch_paths", watch_paths), ("restart_paths", restart_paths)):
             if fn is not None:
                 setattr(integration, attribute, fn)
@@ -278,6 +286,12 @@ class Session:
                 _undo_one(integration, ctx)
                 continue
             self._running.append((integration, ctx))
+
+    def before_import(self):
+        """Modules cleared, the app not imported yet. Raises what an
+        integration's before_import raises (the Reloader then undoes the reload)."""
+        for integration, ctx in self._running:
+            integration.before_import(ctx)
 
     def after(self, app):
         """The new app is imported. Raises what an integration's after raises

@@ -6,8 +6,8 @@
   template-tag libraries and, with DEBUG off, the cached loader's templates.
 * The app registry: ``django.setup()`` never runs twice, so for the apps
   under the packages their models leave ``apps.all_models`` and every admin
-  site's registry before the reload, and after it ``<app>.models`` and
-  ``<app>.admin`` are imported again (as start-up does), the app config
+  site's registry before the reload, and before the app is imported again
+  ``<app>.models`` and ``<app>.admin`` are (as start-up does), the app config
   points at the new modules, and a reloaded AppConfig class's ``ready()``
   runs again. Re-registering without this warns "Model ... was already
   registered" and leaves the admin on the old classes.
@@ -112,12 +112,12 @@ class DjangoIntegration(Integration):
             apps.clear_cache()
         self._reset_caches(ctx)
 
-    def after(self, ctx):
+    def before_import(self, ctx):
         from django.apps import AppConfig, apps
         from django.utils.module_loading import module_has_submodule
-        self._reset_caches(ctx)
-        # As django.setup() does: the app packages and their models first
-        # (user code: an exception fails the reload), then the app configs.
+        # As django.setup() does before the app exists: the app packages and
+        # their models (user code: an exception fails the reload), the app
+        # configs, ready(), then the admin modules.
         replaced = []
         for label, config, _module, _models_module, _models in ctx.state.get("apps", ()):
             package = importlib.import_module(config.name)
@@ -143,6 +143,9 @@ class DjangoIntegration(Integration):
             for _label, new_config in replaced:
                 if module_has_submodule(new_config.module, "admin"):
                     importlib.import_module(new_config.name + ".admin")
+        self._reset_caches(ctx)
+
+    def after(self, ctx):
         self._reset_caches(ctx)
 
     def undo(self, ctx):
