@@ -22,6 +22,17 @@ VHOST = """\
     PyFreshApp files.main:application
     PyFreshDrainTimeout 0.5
 </VirtualHost>
+
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName jose.test
+    WSGIDaemonProcess jose python-path=@APPS@/jos\u00e9/site:@PYTHON@ home=@APPS@/jos\u00e9/site threads=2
+    WSGIProcessGroup jose
+    WSGIApplicationGroup %{GLOBAL}
+    WSGIScriptAlias / @ENTRY@
+    PyFreshApp jsite.main:application
+    PyFreshDebug On
+    PyFreshExclude jsite.r\u00e9glages
+</VirtualHost>
 """
 
 # The harness's app, plus a file download (a real file, and a PEP 3333
@@ -76,6 +87,18 @@ def server(workspace):
     with open(os.path.join(site, "files", "data.bin"), "wb") as data:
         data.write(b"y" * FILE_BYTES)
     workspace.give_to_run_user(site)
+    # /…/apps/josé/site: Debian's Apache runs with LANG=C, where Python sees
+    # this path as undecodable bytes.
+    jose = workspace.path("apps", "jos\u00e9", "site")
+    package = os.path.join(jose, "jsite")
+    harness.write_file(os.path.join(package, "__init__.py"), "")
+    harness.write_file(os.path.join(package, "main.py"), harness.WSGI_MODULE.format(name="jsite"))
+    harness.write_file(os.path.join(package, "settings.py"), harness.SETTINGS_MODULE)
+    harness.write_file(os.path.join(package, "views.py"), harness.VIEWS_MODULE.format(message="jose v1"))
+    harness.write_file(os.path.join(package, "r\u00e9glages.py"), "STATE = []\n")
+    for directory in (workspace.path("apps", "jos\u00e9"), jose):
+        os.chmod(directory, 0o755)
+    workspace.give_to_run_user(jose)
     httpd = harness.Httpd(workspace, VHOST, mpm="event")
     with httpd:
         yield httpd
@@ -131,3 +154,28 @@ def test_an_open_stream_stalls_a_save_by_the_drain_timeout_only(server, workspac
         time.sleep(0.1)
     assert "reloading while 1 requests still run the old code" in server.log(), server.log()[-3000:]
     assert "within 0.5 s (PyFreshDrainTimeout)" in server.log()
+
+
+def test_debug_page_of_a_project_under_a_non_ascii_path(server, workspace):
+    """Issue 11, item 1: with LANG=C the debug page could not be built (the
+    old code kept serving, the first request got a bare 500)."""
+    assert harness.get_ok(server, "jose.test")["message"] == "jose v1"
+    views = workspace.path("apps", "jos\u00e9", "site", "jsite", "views.py")
+    harness.write_file(views, "raise RuntimeError('half saved')\n")
+    response = server.get_after_save("jose.test", lambda r: r.status != 200)
+    assert response.status == 500, response
+    assert "RuntimeError" in response.body and "half saved" in response.body, response.body[:2000]
+    assert "/jos\u00e9/site/jsite/views.py" in response.body
+    harness.write_file(views, harness.VIEWS_MODULE.format(message="jose v2"))
+    assert harness.get_message_after_save(server, "jose.test", "jose v2")["message"] == "jose v2"
+
+
+def test_a_non_ascii_module_name_in_a_directive_round_trips_under_lang_c(server):
+    """Issue 11, item 4: PyFreshExclude jsite.r\u00e9glages reaches the engine
+    as that module name (not as undecodable bytes)."""
+    harness.get_ok(server, "jose.test")
+    lines = [line for line in server.log().splitlines() if "serving jsite.main:application" in line]
+    assert lines, server.log()[-3000:]
+    # Apache's error log escapes non-ASCII bytes: these are the UTF-8 of
+    # "\u00e9" (an undecodable name would show as Python's \\udcc3\\udca9).
+    assert "(kept: jsite.r\\xc3\\xa9glages)" in lines[-1], lines[-1]
