@@ -595,19 +595,30 @@ def representative(names=("function view body", "class-based view", "new route, 
     return chosen
 
 
-def run_edits(root, client, admin_client, chosen=None, repeat=1):
-    """Makes each edit and sends the next request(s) at once. Returns
-    (passed names, [(name, problem, response)]). `repeat` requests per edit
-    (several processes): each must show it."""
+# Requests an edit may take to have been answered by every process.
+MAX_REQUESTS_PER_EDIT = 30
+
+
+def run_edits(root, client, admin_client, chosen=None, repeat=1, processes=1):
+    """Makes each edit and sends the next request(s) at once: at least
+    `repeat`, and until `processes` different processes (the X-Pid header)
+    have answered; every one must show the edit. Returns (passed names,
+    [(name, problem, response)])."""
     passed, failed = [], []
     for edit in (chosen if chosen is not None else edits()):
         edit.apply(root)
-        for _ in range(repeat):
+        pids, count, problem, response = set(), 0, None, None
+        while count < repeat or (len(pids) < processes and count < MAX_REQUESTS_PER_EDIT):
             response = edit.request(admin_client if edit.admin else client)
             problem = edit.problem(response)
             if problem:
-                failed.append((edit.name, problem, response))
                 break
+            pids.add(response.headers.get("X-Pid"))
+            count += 1
+        if problem is None and len(pids) < processes:
+            problem = "only %d of %d processes answered in %d requests" % (len(pids), processes, count)
+        if problem:
+            failed.append((edit.name, problem, response))
         else:
             passed.append(edit.name)
     return passed, failed
