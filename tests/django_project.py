@@ -23,7 +23,6 @@ import html.parser
 import http.cookiejar
 import os
 import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
