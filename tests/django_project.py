@@ -637,6 +637,36 @@ def admin_round_trip(client, new_text):
     return reply
 
 
+def watch_settings_edit(client, root, timeout=30.0):
+    """Saves the settings edit and asks /about/ until the new value shows.
+    Returns the answers in order, as "old", "new", "retry" (a 307 to the same
+    URL: the process is being replaced) or "error" (no response: the
+    connection closed with the old process). After the save no answer may
+    come from the old code, before or after the new value first shows."""
+    import time
+    settings_edit(root)
+    answers = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = client.get("/about/")
+        except OSError:
+            answers.append("error")
+            time.sleep(0.05)
+            continue
+        if response.status == 307:
+            answers.append("retry")
+        elif "settings-v2" in response.text:
+            answers.append("new")
+            if answers.count("new") >= 8:
+                break
+        elif "settings-v1" in response.text:
+            answers.append("old")
+        else:
+            answers.append("HTTP %d" % response.status)
+    return answers
+
+
 def settings_edit(root):
     replace_in(root, "mysite/settings.py", 'SITE_BANNER = "settings-v1"', 'SITE_BANNER = "settings-v2"')
 

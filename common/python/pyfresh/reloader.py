@@ -305,10 +305,17 @@ class Reloader(_core.Gate):
         self.detector.accept_seen(causes)
         self._restart_on.refresh()
         self._track_new_watched()
+        replaced = None
         try:
-            self.restart_handler(reason)
+            replaced = self.restart_handler(reason)
         except Exception:
             logger.error("the restart handler %r failed", self.restart_handler, exc_info=True)
+        if replaced is True:
+            # This process is on its way out: retries, never the old code,
+            # and no reloads (they would run without what needs the restart).
+            self.app = restart.RestartingApp(self.app, reason, on_expiry=lambda: setattr(self, "enabled", True))
+            self.enabled = False
+            return []
         return [p for p in stale if p not in causes]
 
     def _wait_for_writers(self, stale):

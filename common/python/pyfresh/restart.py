@@ -17,13 +17,22 @@ host:
 
 A handler that returns lets the Reloader go on: the files that asked for the
 restart are accepted as they are (the handler is not called again for the
-same change), other changed Python files are reloaded in-process.
+same change), other changed Python files are reloaded in-process. A handler
+that returns True says this process is being replaced (uWSGI's graceful
+reload, mod_wsgi's daemon shutdown): the request that noticed the change,
+and any other that still reaches this process, is then answered by
+:class:`RestartingApp` with a retry, so that no response comes from the old
+code once the change was seen (a browser repeats the request, and the new
+process answers it).
 """
 
 import logging
 import os
 import signal
 import sys
+import threading
+import time
+import wsgiref.util
 
 from .log import logger
 
@@ -64,6 +73,48 @@ def mod_wsgi_daemon_restart(reason):
     logger.warning("restarting this mod_wsgi daemon process (pid %d): %s", os.getpid(), reason)
     _flush_logs()
     os.kill(os.getpid(), signal.SIGINT)
+    return True
+
+
+# How long a process being replaced answers with retries before it gives up
+# waiting for its end and serves again (with an error logged): a restart
+# that never comes must not turn into an endless redirect.
+RESTART_GRACE_SECONDS = 30.0
+
+
+class RestartingApp:
+    """The WSGI app of a process that is being replaced: every request gets
+    ``307 Temporary Redirect`` to its own URL (method and body kept), with
+    ``Retry-After: 1`` and ``Connection: close``, so the client asks again
+    and the new process answers. After RESTART_GRACE_SECONDS without the
+    process ending, requests go to `previous` again, and `on_expiry()` is
+    called once (the Reloader checks for changes again)."""
+
+    def __init__(self, previous, reason, grace=RESTART_GRACE_SECONDS, on_expiry=None):
+        self.previous = previous
+        self.reason = reason
+        self.deadline = time.monotonic() + grace
+        self.on_expiry = on_expiry
+        self._expired_logged = False
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if time.monotonic() >= self.deadline:
+            with self._lock:
+                if not self._expired_logged:
+                    self._expired_logged = True
+                    logger.error("this process was to be replaced (%s) but still runs; serving the "
+                                 "current code again", self.reason)
+                    if self.on_expiry is not None:
+                        self.on_expiry()
+            return self.previous(environ, start_response)
+        location = wsgiref.util.request_uri(environ, include_query=True)
+        body = b"Restarting to load a change; retrying.\n"
+        start_response("307 Temporary Redirect", [
+            ("Location", location), ("Retry-After", "1"), ("Connection", "close"),
+            ("Cache-Control", "no-store"), ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def mod_wsgi_embedded_restart(reason):

@@ -231,7 +231,9 @@ def restart_instance(reason):
     extension, or a file of pyfresh-restart-on): a graceful reload of the
     whole instance, as touch-reload does. Restarting only this worker would
     not do: a preforked worker is respawned from the master, which still has
-    the old code. The request that noticed it is served by the current code."""
+    the old code. Returns True once the reload is asked for: the Reloader then
+    answers the requests still reaching this worker with a retry
+    (restart.RestartingApp), never with the old code."""
     import uwsgi
 
     master = uwsgi.masterpid()
@@ -248,6 +250,7 @@ def restart_instance(reason):
         time.sleep(0.05)
     logger.warning("reloading the uWSGI instance (graceful, as touch-reload): %s", reason)
     uwsgi.reload()
+    return True
 
 
 MASTER_READY_TIMEOUT = 10.0
