@@ -69,7 +69,9 @@ def exit_for_restart(reason):
 def mod_wsgi_daemon_restart(reason):
     """mod_wsgi daemon mode: SIGINT to this daemon process makes mod_wsgi
     shut it down gracefully (requests in progress finish) and Apache start a
-    new one; this request is still served by the current code."""
+    new one. Returns True: this process is being replaced, so the Reloader
+    answers this request and any later one here with a retry
+    (:class:`RestartingApp`)."""
     logger.warning("restarting this mod_wsgi daemon process (pid %d): %s", os.getpid(), reason)
     _flush_logs()
     os.kill(os.getpid(), signal.SIGINT)
