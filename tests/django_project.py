@@ -72,6 +72,8 @@ class Choice(models.Model):
 ''',
     "polls/admin.py": '''\
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 
 from .models import Choice, Question
 
@@ -89,6 +91,19 @@ class QuestionAdmin(admin.ModelAdmin):
     @admin.display(description="ADMINCOL-V1")
     def recent(self, obj):
         return "recent-v1"
+
+
+# Another app's model with this app's admin class (a common customisation).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PollsUserAdmin(UserAdmin):
+    list_display = ("username", "email", "marker")
+
+    @admin.display(description="USERCOL-V1")
+    def marker(self, obj):
+        return "user-v1"
 ''',
     "polls/apps.py": '''\
 from django.apps import AppConfig
@@ -578,6 +593,9 @@ def edits():
              "/admin/polls/question/", "ADMINCOL-V2", admin=True),
         Edit("admin list_display method", _swap("polls/admin.py", '"recent-v1"', '"recent-v2"'),
              "/admin/polls/question/", "recent-v2", admin=True),
+        Edit("admin of another app's model (UserAdmin replaced)", _swap("polls/admin.py", '"USERCOL-V1"',
+                                                                        '"USERCOL-V2"'),
+             "/admin/auth/user/", "USERCOL-V2", admin=True),
         Edit("admin inline", _swap("polls/admin.py", "extra = 1", "extra = 4"), "/admin/polls/question/1/change/",
              'name="choice_set-TOTAL_FORMS" value="5"', admin=True),
         Edit("model __str__ (admin change form)", _swap("polls/models.py", '"str-v1:"', '"str-v2:"'),

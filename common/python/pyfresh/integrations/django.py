@@ -10,7 +10,9 @@
   ``<app>.models`` and ``<app>.admin`` are (as start-up does), the app config
   points at the new modules, and a reloaded AppConfig class's ``ready()``
   runs again. Re-registering without this warns "Model ... was already
-  registered" and leaves the admin on the old classes.
+  registered" and leaves the admin on the old classes. Another app's model
+  registered with a reloaded ModelAdmin (a custom UserAdmin) keeps its entry
+  until the re-imported module unregisters or registers it again.
 * Content types cache model lookups: cleared.
 * Signal receivers defined in reloaded modules are disconnected before the
   reload (their modules connect the new ones again), so they do not pile
@@ -19,6 +21,7 @@
   restart-on list (excluded or not).
 """
 
+import contextlib
 import importlib
 import os
 import sys
@@ -103,7 +106,7 @@ class DjangoIntegration(Integration):
         ctx.state["apps"] = [
             (config.label, config, config.module, config.models_module, dict(apps.all_models[config.label]))
             for config in configs]
-        ctx.state["admin"] = self._take_admin_entries(ctx)
+        ctx.state["admin"], ctx.state["kept_admin"] = self._take_admin_entries(ctx)
         ctx.state["receivers"] = self._take_receivers(ctx)
         # Last, as it cannot fail half-way: the models leave the registry.
         for label, _config, _module, _models_module, _models in ctx.state["apps"]:
@@ -140,9 +143,10 @@ class DjangoIntegration(Integration):
             if ctx.covers(cls.__module__) and cls.ready is not AppConfig.ready:
                 new_config.ready()
         if replaced and "django.contrib.admin" in sys.modules and apps.is_installed("django.contrib.admin"):
-            for _label, new_config in replaced:
-                if module_has_submodule(new_config.module, "admin"):
-                    importlib.import_module(new_config.name + ".admin")
+            with self._replacing_kept_entries(ctx.state.get("kept_admin", ())):
+                for _label, new_config in replaced:
+                    if module_has_submodule(new_config.module, "admin"):
+                        importlib.import_module(new_config.name + ".admin")
         self._reset_caches(ctx)
 
     def after(self, ctx):
@@ -158,7 +162,7 @@ class DjangoIntegration(Integration):
             apps.app_configs[label] = config
         if ctx.state.get("apps"):
             apps.clear_cache()
-        self._put_back_admin_entries(ctx, ctx.state.get("admin", ()))
+        self._put_back_admin_entries(ctx, ctx.state.get("admin", ()), ctx.state.get("kept_admin", ()))
         self._put_back_receivers(ctx, ctx.state.get("receivers", ()))
         self._reset_caches(ctx)
 
@@ -195,21 +199,54 @@ class DjangoIntegration(Integration):
         return list(getattr(sites_module, "all_sites", ())) if sites_module else []
 
     def _take_admin_entries(self, ctx):
-        taken = []
+        """Takes out the entries of reloaded models. Entries of other apps'
+        models with a ModelAdmin from a reloaded module (a custom UserAdmin
+        after ``admin.site.unregister(User)``) stay, so that the re-imported
+        module can unregister them again; they are returned apart."""
+        taken, kept = [], []
         for site in self._admin_sites():
             registry = site._registry
             for model, model_admin in list(registry.items()):
-                if ctx.covers(model.__module__) or ctx.covers(type(model_admin).__module__):
+                if ctx.covers(model.__module__):
                     taken.append((site, model, registry.pop(model)))
-        return taken
+                elif ctx.covers(type(model_admin).__module__):
+                    kept.append((site, model, model_admin))
+        return taken, kept
 
-    def _put_back_admin_entries(self, ctx, taken):
+    @contextlib.contextmanager
+    def _replacing_kept_entries(self, kept):
+        """While the admin modules are imported again, registering a model
+        whose entry is still the previous generation's replaces that entry
+        (Django would raise AlreadyRegistered)."""
+        from django.db.models.base import ModelBase
+        previous = {(id(site), model): model_admin for site, model, model_admin in kept}
+        patched = []
+        for site in {id(site): site for site, _model, _admin in kept}.values():
+            original = site.register
+
+            def register(model_or_iterable, admin_class=None, _site=site, _original=original, **options):
+                models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
+                for model in models:
+                    old = previous.get((id(_site), model))
+                    if old is not None and _site._registry.get(model) is old:
+                        del _site._registry[model]
+                return _original(models, admin_class, **options)
+
+            site.register = register
+            patched.append(site)
+        try:
+            yield
+        finally:
+            for site in patched:
+                site.__dict__.pop("register", None)
+
+    def _put_back_admin_entries(self, ctx, taken, kept):
         sites = self._admin_sites()
         for site in sites:
             for model, model_admin in list(site._registry.items()):
                 if ctx.covers(model.__module__) or ctx.covers(type(model_admin).__module__):
                     site._registry.pop(model, None)
-        for site, model, model_admin in taken:
+        for site, model, model_admin in list(taken) + list(kept):
             site._registry[model] = model_admin
 
     # -- signals -----------------------------------------------------------------
