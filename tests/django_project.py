@@ -309,19 +309,74 @@ def run(args, cwd, env=None):
     return result.stdout
 
 
-def make_project(root):
+# With custom_user: an `accounts` app whose User (AUTH_USER_MODEL) is a
+# reloaded model, and /mine/ saving a Note owned by request.user.
+_CUSTOM_USER_FILES = {
+    "accounts/models.py": '''\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    def badge(self):
+        return "badge-v1"
+
+
+class Note(models.Model):
+    owner = models.ForeignKey(User, on_delete=models.CASCADE)
+    text = models.CharField(max_length=50)
+''',
+    "accounts/admin.py": '''\
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import User
+
+admin.site.register(User, UserAdmin)
+''',
+    "accounts/views.py": '''\
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpResponse
+
+from .models import Note
+
+
+@staff_member_required
+def mine(request):
+    note = Note.objects.create(owner=request.user, text=request.user.badge())
+    return HttpResponse("%s %s" % (note.text, type(request.user).__module__))
+''',
+}
+
+
+def make_project(root, custom_user=False):
     """The project under `root` (the directory to put on sys.path)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     run([PYTHON, "-m", "django", "startproject", "mysite", str(root)], root)
     run([PYTHON, "manage.py", "startapp", "polls"], root)
-    for relative, text in _FILES.items():
+    files = dict(_FILES)
+    settings_tail = _SETTINGS_TAIL
+    apps = ["polls"]
+    if custom_user:
+        run([PYTHON, "manage.py", "startapp", "accounts"], root)
+        files.update(_CUSTOM_USER_FILES)
+        # auth.User is swapped out: no admin of it to replace.
+        admin_py = files["polls/admin.py"]
+        files["polls/admin.py"] = admin_py[:admin_py.index("\n\n# Another app's model")] + "\n"
+        files["mysite/urls.py"] = files["mysite/urls.py"].replace(
+            '    path("about/", views.about),\n',
+            '    path("about/", views.about),\n    path("mine/", accounts_views.mine),\n').replace(
+            "from . import views\n", "from accounts import views as accounts_views\n\nfrom . import views\n")
+        settings_tail += 'INSTALLED_APPS = INSTALLED_APPS + ["accounts"]\nAUTH_USER_MODEL = "accounts.User"\n'
+        apps.append("accounts")
+    for relative, text in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     settings = root / "mysite" / "settings.py"
-    settings.write_text(settings.read_text() + _SETTINGS_TAIL)
-    run([PYTHON, "manage.py", "makemigrations", "polls"], root)
+    settings.write_text(settings.read_text() + settings_tail)
+    run([PYTHON, "manage.py", "makemigrations", *apps], root)
     run([PYTHON, "manage.py", "migrate", "--noinput"], root)
     run([PYTHON, "manage.py", "createsuperuser", "--noinput", "--username", SUPERUSER[0],
          "--email", "admin@example.com"], root, env={"DJANGO_SUPERUSER_PASSWORD": SUPERUSER[1]})

@@ -48,7 +48,7 @@ class Served:
     """pyfresh.run supervising pyfresh.serve on a fixed port (a restarted
     child listens where its predecessor did)."""
 
-    def __init__(self, root, prelude=None, extra=()):
+    def __init__(self, root, prelude=None, extra=(), packages=project.PACKAGES):
         self.root = root
         self.port = _free_port()
         self.log_path = root.parent / ("server-%d.log" % self.port)
@@ -56,7 +56,7 @@ class Served:
         if prelude:  # code run first, then pyfresh.serve's main
             serve = ["-c", "%s\nimport sys\nfrom pyfresh.serve import main\nmain(sys.argv[1:])" % prelude]
         command = [PYTHON, "-m", "pyfresh.run", "--", PYTHON] + serve + [
-            "mysite.wsgi:application", "--packages", *project.PACKAGES, "--exclude", *project.EXCLUDE,
+            "mysite.wsgi:application", "--packages", *packages, "--exclude", *project.EXCLUDE,
             "--path", str(root), "--port", str(self.port), *extra]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
                "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "HOME": os.environ.get("HOME", "/root")}
@@ -99,9 +99,10 @@ class Served:
 def served(tmp_path):
     servers = []
 
-    def start(prelude=None, extra=()):
-        root = project.make_project(tmp_path / "site")
-        server = Served(root, prelude, extra)
+    def start(prelude=None, extra=(), custom_user=False):
+        root = project.make_project(tmp_path / "site", custom_user=custom_user)
+        packages = project.PACKAGES + (("accounts",) if custom_user else ())
+        server = Served(root, prelude, extra, packages)
         servers.append(server)
         return server
 
@@ -164,6 +165,23 @@ def test_django_settings_edit_restarts_then_shows(served):
     # The new process reloads as the first one did.
     project.replace_in(server.root, "polls/views.py", '"view-v1"', '"view-v2"')
     assert "view-v2" in client.get("/polls/").text
+
+
+def test_django_custom_user_model_in_a_reloaded_app(served):
+    """AUTH_USER_MODEL in an app under the packages: after a reload
+    request.user is an instance of the new class (django.contrib.auth keeps
+    `UserModel = get_user_model()` in its modules), so its new methods run
+    and it can be assigned to a foreign key of a new model."""
+    server = served(custom_user=True)
+    admin = project.Client(server.port)
+    admin.login()
+    first = admin.get("/mine/")
+    assert first.status == 200 and "badge-v1" in first.text, first
+    project.replace_in(server.root, "accounts/models.py", '"badge-v1"', '"badge-v2"')
+    reply = admin.get("/mine/")
+    assert reply.status == 200 and "badge-v2" in reply.text, (reply, server.log())
+    assert admin.get("/admin/accounts/user/").status == 200
+    assert not project.warnings_in(server.log())
 
 
 def test_without_the_django_integration_edits_are_missed(served):

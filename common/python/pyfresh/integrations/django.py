@@ -13,6 +13,8 @@
   registered" and leaves the admin on the old classes. Another app's model
   registered with a reloaded ModelAdmin (a custom UserAdmin) keeps its entry
   until the re-imported module unregisters or registers it again.
+* Module globals outside the packages holding a reloaded model class get the
+  new class (django.contrib.auth's ``UserModel`` with a custom user model).
 * Content types cache model lookups: cleared.
 * Signal receivers defined in reloaded modules are disconnected before the
   reload (their modules connect the new ones again), so they do not pile
@@ -136,6 +138,7 @@ class DjangoIntegration(Integration):
             apps.app_configs[label] = new_config
         if replaced:
             apps.clear_cache()
+        ctx.state["rebound"] = self._rebind_model_globals(ctx)
         # ready() of a reloaded AppConfig class: its imports (a signals
         # module) are as reloaded as the rest; receivers were disconnected.
         for label, new_config in replaced:
@@ -154,6 +157,8 @@ class DjangoIntegration(Integration):
 
     def undo(self, ctx):
         from django.apps import apps
+        for namespace, key, old in ctx.state.get("rebound", ()):
+            namespace[key] = old
         for label, config, module, models_module, models in ctx.state.get("apps", ()):
             apps.all_models[label].clear()
             apps.all_models[label].update(models)
@@ -165,6 +170,36 @@ class DjangoIntegration(Integration):
         self._put_back_admin_entries(ctx, ctx.state.get("admin", ()), ctx.state.get("kept_admin", ()))
         self._put_back_receivers(ctx, ctx.state.get("receivers", ()))
         self._reset_caches(ctx)
+
+    @staticmethod
+    def _rebind_model_globals(ctx):
+        """Module globals outside the packages that hold a reloaded model
+        class (``UserModel = get_user_model()`` in django.contrib.auth's
+        backends, forms and views, for a custom user model) get the new class:
+        otherwise request.user is an instance of the old class, and assigning
+        it to a foreign key of a new model raises ValueError."""
+        from django.apps import apps
+        renamed = {}
+        for label, _config, _module, _models_module, models in ctx.state.get("apps", ()):
+            for model_name, old in models.items():
+                new = apps.all_models[label].get(model_name)
+                if new is not None and new is not old:
+                    renamed[id(old)] = (old, new)
+        rebound = []
+        if not renamed:
+            return rebound
+        for name, module in list(sys.modules.items()):
+            if module is None or ctx.covers(name):
+                continue
+            namespace = getattr(module, "__dict__", None)
+            if not isinstance(namespace, dict):
+                continue
+            for key, value in list(namespace.items()):
+                pair = renamed.get(id(value))
+                if pair is not None and pair[0] is value:
+                    namespace[key] = pair[1]
+                    rebound.append((namespace, key, value))
+        return rebound
 
     @staticmethod
     def _fresh_config(config, package):
