@@ -747,6 +747,7 @@ struct FileWrapperObject {
   PyTypeObject* file_response_type;  // strong reference
   PyObject* file_response;           // the last FileResponse made, or null
   PyObject* returned;                // what the host returned for it, or null
+  const void* owner;                 // the gate that made it (compared, never followed)
 };
 
 }  // namespace
@@ -1108,6 +1109,12 @@ int OfferFileWrapper(GateObject* gate, PyObject* environ, PyObject** file_wrappe
   *file_wrapper = nullptr;
   PyObject* host = PyDict_GetItemWithError(environ, gate->file_wrapper_key);
   if (host == nullptr) return PyErr_Occurred() ? -1 : 0;
+  // An environ this gate already served (a middleware calling it again with
+  // the same dict): wrap the host's wrapper, not ours, so nothing nests.
+  if (Py_TYPE(host) == gate->file_wrapper_type &&
+      reinterpret_cast<FileWrapperObject*>(host)->owner == static_cast<const void*>(gate)) {
+    host = reinterpret_cast<FileWrapperObject*>(host)->host;
+  }
   auto* wrapper = PyObject_GC_New(FileWrapperObject, gate->file_wrapper_type);
   if (wrapper == nullptr) return -1;
   Py_INCREF(gate->file_wrapper_type);  // instances of heap types own a type reference
@@ -1117,6 +1124,7 @@ int OfferFileWrapper(GateObject* gate, PyObject* environ, PyObject** file_wrappe
   wrapper->file_response_type = gate->file_response_type;
   wrapper->file_response = nullptr;
   wrapper->returned = nullptr;
+  wrapper->owner = gate;
   PyObject_GC_Track(wrapper);
   if (PyDict_SetItem(environ, gate->file_wrapper_key, reinterpret_cast<PyObject*>(wrapper)) < 0) {
     Py_DECREF(wrapper);

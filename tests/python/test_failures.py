@@ -392,3 +392,22 @@ def test_serve_started_with_broken_code_answers_the_error_then_the_fix(app, serv
     app.write("views", "def render():\n    return 'fixed'\n")
     assert wait_until(lambda: server.get()[::2] == (200, "fixed"))
     assert "SyntaxError" in server.log()
+
+
+def test_an_environ_served_twice_does_not_nest_file_wrappers(app, on_path, tmp_path):
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"q" * 10)
+    app.write("wsgi", FILE_WSGI)
+    reloader = pyfresh.Reloader(app.spec())
+    host = UwsgiLikeHost()
+    environ = {"PATH_INFO": "/file", "REQUEST_METHOD": "GET", "wsgi.file_wrapper": host.file_wrapper,
+               "test.file": str(data)}
+    import gc
+
+    for _ in range(3):
+        result = reloader(environ, lambda *a: None)
+        assert result is host.sendfile and result.read() == b"q" * 10
+        # The host got a FileResponse for the file itself, not for another one.
+        assert not [r for r in gc.get_referents(result) if type(r) is type(result)]
+        result.close()
+    assert reloader.in_flight == 0
