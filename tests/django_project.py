@@ -22,6 +22,7 @@ a .pyc trusted within the same second would show too.
 import html.parser
 import http.cookiejar
 import os
+import struct
 import subprocess
 import urllib.error
 import urllib.parse
@@ -250,15 +251,22 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("polls/", include("polls.urls")),
     path("about/", views.about),
+    path("fr/", views.french),
 ]
 ''',
     "mysite/views.py": '''\
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import translation
 
 
 def about(request):
     return HttpResponse("about-v1 " + settings.SITE_BANNER)
+
+
+def french(request):
+    with translation.override("fr"):
+        return HttpResponse(translation.gettext("greeting"))
 ''',
     "mysite/middleware.py": '''\
 import os
@@ -289,6 +297,7 @@ MIDDLEWARE = MIDDLEWARE + ["mysite.middleware.StampMiddleware"]
 TEMPLATES[0]["DIRS"] = [BASE_DIR / "templates"]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("mysite.context_processors.site")
 SITE_BANNER = "settings-v1"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -376,6 +385,7 @@ def make_project(root, custom_user=False):
         path.write_text(text)
     settings = root / "mysite" / "settings.py"
     settings.write_text(settings.read_text() + settings_tail)
+    write_mo(root, "bonjour-v1")
     run([PYTHON, "manage.py", "makemigrations", *apps], root)
     run([PYTHON, "manage.py", "migrate", "--noinput"], root)
     run([PYTHON, "manage.py", "createsuperuser", "--noinput", "--username", SUPERUSER[0],
@@ -400,6 +410,28 @@ def save(path, text):
     temporary = os.path.join(os.path.dirname(path), ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
     with open(temporary, "w") as handle:
         handle.write(text)
+    os.chmod(temporary, 0o666)
+    os.replace(temporary, path)
+
+
+def write_mo(root, greeting):
+    """locale/fr/LC_MESSAGES/django.mo translating "greeting" (a compiled
+    catalog written directly: no gettext tools needed)."""
+    messages = {"": "Content-Type: text/plain; charset=UTF-8\n", "greeting": greeting}
+    keys = sorted(messages)
+    originals, translations, data = [], [], b""
+    start = 28 + 16 * len(keys)
+    for table, texts in ((originals, [k.encode() for k in keys]),
+                         (translations, [messages[k].encode() for k in keys])):
+        for text in texts:
+            table.append((len(text), start + len(data)))
+            data += text + b"\0"
+    header = struct.pack("<7I", 0x950412DE, 0, len(keys), 28, 28 + 8 * len(keys), 0, 0)
+    tables = b"".join(struct.pack("<2I", *entry) for entry in originals + translations)
+    path = Path(root) / "locale" / "fr" / "LC_MESSAGES" / "django.mo"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(".django.mo.tmp")
+    temporary.write_bytes(header + tables + data)
     os.chmod(temporary, 0o666)
     os.replace(temporary, path)
 
@@ -543,8 +575,10 @@ class Edit:
     of `data`) to `path`, logged in when `admin`, must show `expected` and
     not `stale` (when given)."""
 
-    def __init__(self, name, apply, path, expected, stale=None, data=None, admin=False, shared=True):
+    def __init__(self, name, apply, path, expected, stale=None, data=None, admin=False, shared=True, warm=False):
         self.name = name
+        # Request the page once before the edit (so a cache holds the old state).
+        self.warm = warm
         self.apply = apply
         self.path = path
         self.expected = expected
@@ -637,6 +671,8 @@ def edits():
         Edit("module a view imports", _swap("polls/helpers.py", '"helper-v1"', '"helper-v2"'), "/polls/",
              "helper-v2"),
         Edit("new module imported by a view's import", _new_module, "/polls/", "new-module-v2"),
+        Edit("translation catalog (.mo)", lambda root: write_mo(root, "bonjour-v2"), "/fr/", "bonjour-v2",
+             warm=True),
         Edit("middleware", _swap("mysite/middleware.py", '"middleware-v1"', '"middleware-v2"'), "/about/",
              "middleware-v2"),
         Edit("context processor", _swap("mysite/context_processors.py", '"ctxproc-v1"', '"ctxproc-v2"'),
@@ -678,6 +714,9 @@ def run_edits(root, client, admin_client, chosen=None, repeat=1, processes=1):
     [(name, problem, response)])."""
     passed, failed = [], []
     for edit in (chosen if chosen is not None else edits()):
+        if edit.warm:
+            for _ in range(max(processes, 1) * 2):
+                edit.request(admin_client if edit.admin else client)
         edit.apply(root)
         pids, count, problem, response = set(), 0, None, None
         while count < repeat or (len(pids) < processes and count < MAX_REQUESTS_PER_EDIT):

@@ -31,6 +31,7 @@ def recorder(app):
 
         def before(self, ctx):
             calls.append(("before", ctx.covers(app.name + ".views")))
+            self.changed = ctx.changed
             ctx.state["token"] = len(calls)
             if self.fail_before:
                 raise RuntimeError("before broke")
@@ -74,6 +75,7 @@ def test_before_and_after_run_around_the_reload_and_share_state(app, on_path, re
         app.write("views", "VERSION = 'v2'\n")
         assert call(reloader) == (200, "v2")
     assert recorder.calls == [("before", True), ("before_import", 1), ("after", 1)]
+    assert recorder.changed == (app.path("views"),)
     assert [r.getMessage() for r in caplog.records].count(
         "%s integration on: nothing, it records" % recorder.name) == 1
 

@@ -346,7 +346,7 @@ class Reloader(_core.Gate):
         saved = {}
         with hooks.reloading(saved):
             self._run_hooks("before")
-            self._integrations.before(self._policy, self.app)
+            self._integrations.before(self._policy, self.app, stale)
             for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
                 module = sys.modules.pop(name, None)
                 if module is not None:

@@ -142,12 +142,14 @@ class Context:
     covers(name)    True for a module name the reload clears and re-imports
     excluded(name)  True for a module kept across reloads (an ``exclude``)
     app             the WSGI callable: the old one in ``before``, the new one in ``after``
+    changed         the changed files that caused this reload (empty at start-up)
     state           a dict, empty at ``before``
     """
 
-    def __init__(self, policy, app):
+    def __init__(self, policy, app, changed=()):
         self._policy = policy
         self.app = app
+        self.changed = tuple(changed)
         self.state = {}
 
     def covers(self, name):
@@ -272,12 +274,12 @@ class Session:
 
     # -- one reload ------------------------------------------------------------
 
-    def before(self, policy, app):
+    def before(self, policy, app, changed=()):
         """Old code still loaded: each integration that is on takes what it must."""
         self.detect(policy, app)
         self._running = []
         for integration in list(self._on):
-            ctx = Context(policy, app)
+            ctx = Context(policy, app, changed)
             try:
                 integration.before(ctx)
             except Exception:

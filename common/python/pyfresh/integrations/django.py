@@ -16,6 +16,9 @@
 * Module globals outside the packages holding a reloaded model class get the
   new class (django.contrib.auth's ``UserModel`` with a custom user model).
 * Content types cache model lookups: cleared.
+* Compiled translations (.mo) of LOCALE_PATHS and of the apps under the
+  packages are watched; when one changed, the translation catalogs are
+  reset as runserver does (``translation_file_changed``).
 * Signal receivers defined in reloaded modules are disconnected before the
   reload (their modules connect the new ones again), so they do not pile
   up, and a ``dispatch_uid`` does not keep the old receiver.
@@ -74,7 +77,22 @@ class DjangoIntegration(Integration):
             for config in apps.get_app_configs():
                 if ctx.covers(config.name) and config.path:
                     paths.append(os.path.join(config.path, app_dirname))
-        return [p for p in dict.fromkeys(paths) if os.path.isdir(p)]
+        paths = [p for p in dict.fromkeys(paths) if os.path.isdir(p)]
+        return paths + self._locale_patterns(ctx)
+
+    @staticmethod
+    def _locale_patterns(ctx):
+        """Compiled translations (.mo) of LOCALE_PATHS and of the apps
+        under the packages, as runserver's reloader watches them."""
+        from django.apps import apps
+        from django.conf import settings
+        if not getattr(settings, "USE_I18N", False):
+            return []
+        directories = [os.fspath(p) for p in getattr(settings, "LOCALE_PATHS", ())]
+        if apps.ready:
+            directories.extend(os.path.join(c.path, "locale") for c in apps.get_app_configs()
+                               if ctx.covers(c.name) and c.path)
+        return [os.path.join(d, "**", "*.mo") for d in dict.fromkeys(directories) if os.path.isdir(d)]
 
     def restart_paths(self, ctx):
         from django.conf import settings
@@ -154,6 +172,8 @@ class DjangoIntegration(Integration):
 
     def after(self, ctx):
         self._reset_caches(ctx)
+        if any(path.endswith(".mo") for path in ctx.changed):
+            ctx.attempt("django: reset translation catalogs", _reset_translations)
 
     def undo(self, ctx):
         from django.apps import apps
@@ -346,6 +366,12 @@ def _receiver_module_covered(receiver, ctx):
     if module is None:
         module = getattr(type(receiver), "__module__", None)
     return isinstance(module, str) and ctx.covers(module)
+
+
+def _reset_translations():
+    from pathlib import Path
+    from django.utils.translation.reloader import translation_file_changed
+    translation_file_changed(None, Path("changed.mo"))  # what runserver's reloader does
 
 
 def _clear_url_caches():
