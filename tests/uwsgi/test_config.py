@@ -288,7 +288,7 @@ def test_restart_on_reloads_the_instance(uwsgi, app_root):
     assert uwsgi.get_json()["version"] == "page1/setting1"
     workers = uwsgi.worker_pids()
     write_file(app_root / "settings.ini", "setting2\n")
-    uwsgi.get()  # notices it; served by the current code
+    uwsgi.get()  # notices it; answered with a retry (307) while the instance reloads
     uwsgi.wait_log(r"reloading the uWSGI instance \(graceful")
     wait_for(lambda: uwsgi.get_json()["version"] == "page1/setting2", timeout=30, message="the reloaded instance")
     assert not set(uwsgi.worker_pids()) & set(workers)
