@@ -116,6 +116,24 @@ class Workspace:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def embedded_config(python_path, threads=8):
+    """mod_wsgi embedded mode in one Apache child of the worker MPM, with
+    `threads` threads, every app in the main interpreter (%{GLOBAL}): every
+    request of a host meets the same interpreter, so module identity can be
+    compared across requests. For Httpd(..., mpm="worker", mpm_config=...)."""
+    return ("<IfModule mpm_worker_module>\n"
+            "    ServerLimit 1\n"
+            "    StartServers 1\n"
+            "    ThreadsPerChild %d\n"
+            "    MaxRequestWorkers %d\n"
+            "    MinSpareThreads 1\n"
+            "    MaxSpareThreads %d\n"
+            "    MaxConnectionsPerChild 0\n"
+            "</IfModule>\n"
+            "WSGIPythonPath %s\n"
+            "WSGIApplicationGroup %%{GLOBAL}\n" % (threads, threads, threads, python_path))
+
+
 def write_file(path, text):
     """Saves like an editor that writes a temp file and renames it over the
     original: readers see the old or the new file, never a partial one."""

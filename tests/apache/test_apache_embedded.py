@@ -6,21 +6,7 @@ import pytest
 
 import apache_harness as harness
 
-# One child process with many threads, so every request of a host meets
-# the same interpreter and module identity can be compared across requests.
-WORKER_CONFIG = """\
-<IfModule mpm_worker_module>
-    ServerLimit 1
-    StartServers 1
-    ThreadsPerChild 16
-    MaxRequestWorkers 16
-    MinSpareThreads 1
-    MaxSpareThreads 16
-    MaxConnectionsPerChild 0
-</IfModule>
-WSGIPythonPath @APPS@/appea:@APPS@/appeb:@PYTHON@
-WSGIApplicationGroup %{GLOBAL}
-"""
+WORKER_CONFIG = harness.embedded_config("@APPS@/appea:@APPS@/appeb:@PYTHON@", threads=16)
 
 VHOSTS = """\
 <VirtualHost 127.0.0.1:@PORT@>

@@ -245,19 +245,7 @@ def test_changed_extension_restarts_the_daemon_process(server, workspace):
 
 # -- embedded mode: a restart is logged, never done ------------------------------------------
 
-EMBEDDED_CONFIG = """\
-<IfModule mpm_worker_module>
-    ServerLimit 1
-    StartServers 1
-    ThreadsPerChild 8
-    MaxRequestWorkers 8
-    MinSpareThreads 1
-    MaxSpareThreads 8
-    MaxConnectionsPerChild 0
-</IfModule>
-WSGIPythonPath @APPS@/feat:@PYTHON@
-WSGIApplicationGroup %{GLOBAL}
-"""
+EMBEDDED_CONFIG = harness.embedded_config("@APPS@/feat:@PYTHON@")
 
 EMBEDDED_VHOSTS = """\
 <VirtualHost 127.0.0.1:@PORT@>

@@ -46,21 +46,6 @@ VHOST = """\
 """
 
 
-# Embedded mode: the app in the (single) Apache child, worker MPM.
-EMBEDDED_MPM = """\
-<IfModule mpm_worker_module>
-    ServerLimit 1
-    StartServers 1
-    ThreadsPerChild 8
-    MaxRequestWorkers 8
-    MinSpareThreads 1
-    MaxSpareThreads 8
-    MaxConnectionsPerChild 0
-</IfModule>
-WSGIPythonPath {root}:@PYTHON@
-WSGIApplicationGroup %{{GLOBAL}}
-"""
-
 EMBEDDED_VHOST = """\
 <VirtualHost 127.0.0.1:@PORT@>
     WSGIScriptAlias / @ENTRY@
@@ -83,7 +68,7 @@ def django_httpd(workspace):
                      packages=" ".join(project.PACKAGES), exclude=" ".join(project.EXCLUDE))
         if embedded:
             httpd = harness.Httpd(workspace, EMBEDDED_VHOST.format(**names), mpm="worker",
-                                  mpm_config=EMBEDDED_MPM.format(**names)).start()
+                                  mpm_config=harness.embedded_config("%s:@PYTHON@" % root)).start()
         else:
             httpd = harness.Httpd(workspace, VHOST.format(**names), mpm="event").start()
         servers.append(httpd)

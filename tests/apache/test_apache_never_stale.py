@@ -219,19 +219,7 @@ def test_git_checkout_of_twenty_modules(daemon):
 
 # -- embedded mode -----------------------------------------------------------------------------------------
 
-EMBEDDED_MPM = """\
-<IfModule mpm_worker_module>
-    ServerLimit 1
-    StartServers 1
-    ThreadsPerChild 8
-    MaxRequestWorkers 8
-    MinSpareThreads 1
-    MaxSpareThreads 8
-    MaxConnectionsPerChild 0
-</IfModule>
-WSGIPythonPath @APPS@/efresh:@APPS@/etypo:@APPS@/ehalf:@PYTHON@
-WSGIApplicationGroup %{GLOBAL}
-"""
+EMBEDDED_MPM = harness.embedded_config("@APPS@/efresh:@APPS@/etypo:@APPS@/ehalf:@PYTHON@")
 
 EMBEDDED_VHOST = """\
 <VirtualHost 127.0.0.1:@PORT@>
