@@ -57,6 +57,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -293,6 +294,7 @@ def measure_saves(args, harnesses, template, log=print):
             if times:
                 results[name]["reload_times"] = times
                 results[name]["reload_median"] = statistics.median(times)
+                results[name].update(first_reloads(text))
             results[name]["integration_on"] = "Django integration on" in text
             results[name]["already_registered"] = len(django_project.warnings_in(text))
             results[name]["crashes"] = any(bad in text for bad in ("Segmentation", "DAMN ! worker",
@@ -300,6 +302,22 @@ def measure_saves(args, harnesses, template, log=print):
         finally:
             server.stop()
     return results
+
+
+RELOADED_IN = re.compile(r"\[pid (\d+)\][^\n]*?reloaded \S+ in ([\d.]+) ms")
+
+
+def first_reloads(log_text):
+    """Each process's first reload (seconds) and the median of the later
+    ones, from pyfresh's log lines."""
+    first, later = {}, []
+    for pid, value in RELOADED_IN.findall(log_text):
+        if pid in first:
+            later.append(float(value) / 1000.0)
+        else:
+            first[pid] = float(value) / 1000.0
+    return {"first_reloads": sorted(first.values()),
+            "later_reload_median": statistics.median(later) if later else None}
 
 
 # -- memory per reload ---------------------------------------------------------------------
@@ -396,7 +414,7 @@ def save_rows(results):
         for kind, result in entry["edits"].items():
             base = baseline_of(name, results)
             ratio = None
-            if base and base["median"] and result["median"] is not None:
+            if base and base["median"] and result["median"] is not None and (kind == "view" or base is result):
                 ratio = result["median"] / base["median"]
             rows.append((name, kind, result, ratio))
     return rows
@@ -451,7 +469,7 @@ def markdown(data):
     lines.append("")
     lines.append("The project of the framework tests (`tests/django_project.py`): `django-admin startproject mysite`, "
                  "`manage.py startapp polls`, models with a foreign key, admin with an inline, `include()`d URL "
-                 "confs, templates with `{% extends %}`, template tags, a middleware, sqlite after `migrate`, "
+                 "confs, templates with `{%% extends %%}`, template tags, a middleware, sqlite after `migrate`, "
                  "`DEBUG = False` (Django's cached template loader on); %d modules in `mysite` and `polls`, "
                  "configured as in the README (`packages mysite polls`, `exclude mysite.settings`). Each save "
                  "renames a temporary file over the original, as vim does; then one keep-alive client asks for "
@@ -462,14 +480,14 @@ def markdown(data):
                  "others over the series; *worst request*: the slowest of either." % (
                      data["modules"], PAGE, args["load_clients"], args["load_rate"]))
     lines.append("")
-    lines.append("| mechanism | edit | seen | median | p90 | ratio to pyfresh | failed (polling) | failed (others) "
+    lines.append("| mechanism | edit | seen | median | p90 | ratio to pyfresh (view) | failed (polling) | failed (others) "
                  "| worst request |")
     lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, kind, r, ratio in save_rows(data["saves"]):
         label, edit = MECHANISM_LABELS[name], EDIT_LABELS[kind]
         lines.append("| %s | %s | %d/%d | %s | %s | %s | %d of %d | %s of %s | %s |" % (
             label, edit, r["seen"], r["saves"], fmt(r["median"]), fmt(r["p90"]),
-            "1" if ratio is not None and abs(ratio - 1.0) < 1e-9 else ("%.1f×" % ratio if ratio else "-"),
+            "1" if ratio is not None and abs(ratio - 1.0) < 1e-9 else ("%.0f×" % ratio if ratio else "–"),
             r["failed"], r["polls"], r["load_failed"], r["load_requests"],
             fmt(max(r["worst"], r["load_worst"] or 0.0))))
     lines.append("")
@@ -477,11 +495,13 @@ def markdown(data):
     for name in ("uwsgi-pyfresh", "apache-pyfresh"):
         entry = data["saves"].get(name)
         if entry and entry.get("reload_median") is not None:
-            notes.append("%s: pyfresh's reloads themselves (its log, `reloaded ... in N ms`, one per worker and "
+            notes.append("%s: pyfresh's reloads themselves (its log, `reloaded ... in N ms`, one per process and "
                          "save) took %s (median of %d); the rest of the time to the new code is the first "
-                         "request re-importing the URL conf and views, which Django imports lazily." % (
+                         "request re-importing the URL conf and views, which Django imports lazily. The first "
+                         "reload of each process took %s, the later ones %s (median)." % (
                              "uWSGI" if name.startswith("uwsgi") else "Apache", fmt(entry["reload_median"]),
-                             len(entry["reload_times"])))
+                             len(entry["reload_times"]), ", ".join(fmt(v) for v in entry["first_reloads"]),
+                             fmt(entry["later_reload_median"])))
     runserver = data["saves"].get("runserver")
     if runserver:
         notes.append("`runserver` is Django's development server: `/usr/bin/python3 manage.py runserver` without "
@@ -594,6 +614,22 @@ def add_arguments(parser):
                         help="py-autoreload restarts of the memory measurement (default 4)")
 
 
+def apply_quick(args):
+    if args.quick:
+        args.saves, args.other_saves, args.restart_saves = 5, 3, 2
+        args.memory_reloads, args.memory_warmup, args.restart_memory_reloads = 20, 2, 2
+
+
+def report_arguments(build_dir, quick, command):
+    """The defaults (or --quick's figures), for bench/report.py."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([])
+    args.build_dir, args.quick, args.command = build_dir, quick, command
+    apply_quick(args)
+    return args
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", default=os.environ.get("PYFRESH_BUILD_DIR",
@@ -604,9 +640,7 @@ def main():
     parser.add_argument("--docs", default=os.path.join(SOURCE_DIR, "docs", "benchmarks.md"))
     parser.add_argument("--no-docs", action="store_true", help="do not write the section of docs/benchmarks.md")
     args = parser.parse_args()
-    if args.quick:
-        args.saves, args.other_saves, args.restart_saves = 5, 3, 2
-        args.memory_reloads, args.memory_warmup, args.restart_memory_reloads = 20, 2, 2
+    apply_quick(args)
     if not (1 <= args.saves <= 200 and 1 <= args.other_saves <= 100 and 1 <= args.restart_saves <= 20
             and 0 < args.save_timeout <= 120 and 0 <= args.load_clients <= 32 and 0 < args.load_rate <= 1000
             and 0 <= args.memory_reloads <= 500 and 0 <= args.memory_warmup <= 50
