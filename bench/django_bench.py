@@ -304,7 +304,8 @@ def measure_saves(args, harnesses, template, log=print):
     return results
 
 
-RELOADED_IN = re.compile(r"\[pid (\d+)\][^\n]*?reloaded \S+ in ([\d.]+) ms")
+# The process: pyfresh's "[pid N]" under uWSGI, Apache's "[pid N:tid M]".
+RELOADED_IN = re.compile(r"\[pid (\d+)[:\]][^\n]*?reloaded \S+ in ([\d.]+) ms")
 
 
 def first_reloads(log_text):
@@ -422,7 +423,9 @@ def save_rows(results):
 
 def print_report(data):
     print("command: %s" % data["command"])
-    print("date:    %s; %d CPUs" % (data["date"], data["cpus"]))
+    print("date:    %s; %d CPUs; load average %.1f at the start, %.1f at the end" % (
+        data["date"], data["cpus"], data.get("load_average_at_start", float("nan")),
+        data.get("load_average_at_end", float("nan"))))
     print("project: tests/django_project.py (startproject mysite + startapp polls, %d modules in mysite and polls),"
           " page %s" % (data["modules"], PAGE))
     print("(1) save -> first response with the new code; one polling client + %d other clients at %g req/s each"
@@ -463,9 +466,10 @@ def markdown(data):
     """The "Django project" section of docs/benchmarks.md."""
     args = data["args"]
     lines = ["## Django project", ""]
-    lines.append("Measured %s with `%s`%s; %d CPUs, shared with the other engineers' builds and tests (figures "
-                 "move between runs; compare within the table)." % (
-                     data["date"], data["command"], " (a quick smoke run)" if args["quick"] else "", data["cpus"]))
+    lines.append("Measured %s with `%s`%s; %d CPUs, shared with other builds and tests (load average %.1f at the "
+                 "start, %.1f at the end: figures move between runs; compare within the table)." % (
+                     data["date"], data["command"], " (a quick smoke run)" if args["quick"] else "", data["cpus"],
+                     data.get("load_average_at_start", float("nan")), data.get("load_average_at_end", float("nan"))))
     lines.append("")
     lines.append("The project of the framework tests (`tests/django_project.py`): `django-admin startproject mysite`, "
                  "`manage.py startapp polls`, models with a foreign key, admin with an inline, `include()`d URL "
@@ -498,10 +502,12 @@ def markdown(data):
             notes.append("%s: pyfresh's reloads themselves (its log, `reloaded ... in N ms`, one per process and "
                          "save) took %s (median of %d); the rest of the time to the new code is the first "
                          "request re-importing the URL conf and views, which Django imports lazily. The first "
-                         "reload of each process took %s, the later ones %s (median)." % (
+                         "reload of each process took %s, the later ones %s (median)%s." % (
                              "uWSGI" if name.startswith("uwsgi") else "Apache", fmt(entry["reload_median"]),
                              len(entry["reload_times"]), ", ".join(fmt(v) for v in entry["first_reloads"]),
-                             fmt(entry["later_reload_median"])))
+                             fmt(entry["later_reload_median"]),
+                             "; each uWSGI worker was forked from the master, which had imported the project"
+                             if name.startswith("uwsgi") else ""))
     runserver = data["saves"].get("runserver")
     if runserver:
         notes.append("`runserver` is Django's development server: `/usr/bin/python3 manage.py runserver` without "
@@ -511,9 +517,10 @@ def markdown(data):
                      "are refused (the failed requests)." % runserver.get("reloader", "?"))
     if "uwsgi-py-autoreload" in data["saves"]:
         notes.append("`py-autoreload = 1` checks once a second and then reloads the whole instance (every "
-                     "worker, the app imported again); mod_wsgi's restart replaces the daemon process, whose "
-                     "first request imports Django and the project again. Both series wait %.0f–%.0f s after "
-                     "each save (the mtime baselines, whole seconds)." % (1.0, uwsgi_bench.SETTLE_AFTER_START))
+                     "worker, the app imported again); mod_wsgi's restart (`WSGIScriptReloading On`, its "
+                     "default; the .wsgi imports `mysite.wsgi`) replaces the daemon process, whose first request "
+                     "imports Django and the project again. The restarting mechanisms' series wait %.0f–%.0f s "
+                     "after each save (their mtime baselines)." % (1.0, uwsgi_bench.SETTLE_AFTER_START))
     warnings = sum(entry.get("already_registered", 0) for entry in data["saves"].values())
     crashes = [name for name, entry in data["saves"].items() if entry.get("crashes")]
     notes.append("No \"Model … was already registered\" warning in any server log%s%s." % (
@@ -584,6 +591,7 @@ def run(args, log=print):
                       for name in files if name.endswith(".py"))
         data = {"command": args.command, "date": datetime.datetime.now(datetime.timezone.utc).strftime(
             "%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count() or 0, "modules": modules,
+            "load_average_at_start": os.getloadavg()[0],
             "args": {k: getattr(args, k) for k in ("saves", "other_saves", "restart_saves", "save_timeout",
                                                     "load_clients", "load_rate", "memory_reloads",
                                                     "memory_warmup", "restart_memory_reloads", "quick")}}
@@ -592,6 +600,7 @@ def run(args, log=print):
         if args.memory_reloads:
             log("  memory per reload")
             data["memory"] = memory(args, harnesses["uwsgi"], template, log=log)
+        data["load_average_at_end"] = os.getloadavg()[0]
         return data
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
