@@ -18,10 +18,13 @@ medians of repeated runs):
   3. save -> first response with the new code, under light load: pyfresh vs
      uWSGI py-autoreload and touch-reload, and vs mod_wsgi's daemon-mode
      script touching (bench/apache_bench.py);
-  4. memory kept per reload: pyfresh vs uWSGI's own module loader.
+  4. memory kept per reload: pyfresh vs uWSGI's own module loader;
+  5. the Django project of the tests (bench/django_bench.py): save -> new
+     code vs py-autoreload, mod_wsgi's restart and manage.py runserver, and
+     memory per reload; a failure there leaves sections 1-4 as they are.
 
 Every loop is bounded, every server listens on 127.0.0.1 only and is
-stopped by its pid. About 10 minutes on 2 CPUs.
+stopped by its pid. About 13 minutes on 2 CPUs.
 """
 
 import argparse
