@@ -159,6 +159,7 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
   if (ok && config.restart_on) ok = put("restart_on", ToPyList(*config.restart_on));
   if (ok && config.watch_ignore) ok = put("watch_ignore", ToPyList(*config.watch_ignore));
+  if (ok && config.live_reload) ok = put("live_reload", PyBool_FromLong(*config.live_reload));
   if (!ok) {
     Py_DECREF(dict);
     return nullptr;
@@ -631,6 +632,17 @@ PyObject* DetectorCheck(PyObject* self_object, PyObject*) {
   return PyBool_FromLong(stale);
 }
 
+// The check a request makes (Gate.__call__): lock-free, at most one full
+// comparison of polled files per poll interval. For callers that must not
+// cost more than a request does (live reload's change checks).
+PyObject* DetectorRequestCheck(PyObject* self_object, PyObject*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  int stale = RunCheck(self, /*synchronous=*/false);
+  if (stale < 0) return nullptr;
+  return PyBool_FromLong(stale);
+}
+
 PyObject* DetectorStalePaths(PyObject* self_object, PyObject*) {
   auto* self = reinterpret_cast<DetectorObject*>(self_object);
   if (!DetectorReady(self)) return nullptr;
@@ -677,6 +689,9 @@ PyMethodDef detector_methods[] = {
     {"check", DetectorCheck, METH_NOARGS,
      "True when at least one tracked file is stale; compares polled files whatever the poll interval."},
     {"stale_paths", DetectorStalePaths, METH_NOARGS, "The stale paths, sorted."},
+    {"request_check", DetectorRequestCheck, METH_NOARGS,
+     "The check each request makes: True when a tracked file is stale; polled files are compared at most "
+     "once per poll interval."},
     {nullptr, nullptr, 0, nullptr},
 };
 
