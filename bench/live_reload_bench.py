@@ -25,6 +25,7 @@ Writes bench/results/live_reload.json.
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -50,7 +51,7 @@ def live_series(live_sites, driver, site, saves, tag):
     for index in range(saves):
         message = "%s-live-%d" % (tag, index)
         before = live_sites.loads(driver)
-        time.sleep(0.6)  # the next save lands at a random point of the poll cycle
+        time.sleep(0.6 + random.uniform(0, 0.25))  # a random point of the page's 250 ms check cycle
         started = time.time() * 1000.0
         live_sites.save(site.page_file, live_sites.page_source(message))
         live_sites.wait_until(lambda: live_sites.heading(driver) == message, timeout=20,

@@ -109,7 +109,7 @@ PATHS = ["/", "/tuple", "/no-body-tag", "/upper-case", "/two-body-tags", "/itera
          "/csp-nonce", "/csp-default-nonce", "/csp-self", "/error-then-page", "/empty", "/_pyfresh/token"]
 UNTOUCHED = ["/iterable-too-big", "/iterable-without-length", "/generator", "/gzip", "/range", "/json", "/utf-16",
              "/file", "/write", "/empty"]
-TAG = re.compile(rb'<script (?:nonce="([^"]*)" )?(?:src="([^"]*)" )?data-pyfresh-url="([^"]*)" '
+TAG = re.compile(rb'<script (?:nonce="([^"]*)" )?(?:async src="([^"]*)" )?data-pyfresh-url="([^"]*)" '
                  rb'data-pyfresh-token="(\d+)">(.*?)</script>', re.S)
 
 
@@ -171,16 +171,17 @@ def test_html_bodies_seen_whole_get_the_script_before_body_end(kinds):
         assert tag is not None, path
         assert body.replace(tag.group(0), b"") == original[2], path
         assert body.index(tag.group(0)) + len(tag.group(0)) == body.rindex(b"</body>"), path
-        assert tag.group(2) == b"/_pyfresh/live-reload.js" and tag.group(5) == b""
+        assert tag.group(2) == b"/_pyfresh/live-reload.js?v=" + live_reload.SCRIPT_VERSION.encode()
+        assert tag.group(5) == b""
         assert tag.group(3) == b"/_pyfresh/token" and tag.group(4) == b"0"
         assert header(headers, "Content-Length") == str(len(body)), path
         assert status == original[0]
         assert isinstance(result, list)
     # No </body>: at the end; several: before the last; any case.
     body = request(reloader, "/no-body-tag")[2]
-    assert body.startswith(b"<p>fragment</p><script src=") and body.endswith(b"</script>")
+    assert body.startswith(b"<p>fragment</p><script async src=") and body.endswith(b"</script>")
     body = request(reloader, "/upper-case")[2]
-    assert body.startswith(b"<HTML><BODY>x<script src=") and body.endswith(b"</script></BODY ></HTML>")
+    assert body.startswith(b"<HTML><BODY>x<script async src=") and body.endswith(b"</script></BODY ></HTML>")
     status, headers, body, _ = request(reloader, "/two-body-tags")
     assert body.startswith(b"<body><pre>&lt;/body&gt; </body> in text</pre><script")
     assert header(headers, "Content-Length") is None  # the app gave none: none is made up
@@ -218,7 +219,7 @@ def test_a_csp_nonce_is_used_for_an_inline_script(kinds):
 def test_urls_follow_the_mount_point(kinds):
     reloader = pyfresh.Reloader(kinds.spec(), live_reload=True)
     tag = TAG.search(request(reloader, "/", script_name="/shop/")[2])
-    assert tag.group(2) == b"/shop/_pyfresh/live-reload.js" and tag.group(3) == b"/shop/_pyfresh/token"
+    assert tag.group(2).startswith(b"/shop/_pyfresh/live-reload.js?v=") and tag.group(3) == b"/shop/_pyfresh/token"
 
 
 def test_endpoint_answers_the_token_and_nothing_else(kinds):

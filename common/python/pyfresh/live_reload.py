@@ -22,6 +22,7 @@ ctime cannot be set back, unlike an mtime), so the page can compare tokens
 from different worker processes with `>`.
 """
 
+import hashlib
 import os
 import re
 
@@ -32,6 +33,9 @@ from .log import logger
 PREFIX = "/_pyfresh/"
 TOKEN_PATH = PREFIX + "token"
 SCRIPT_PATH = PREFIX + "live-reload.js"
+# The script's URL carries its digest, so a browser may keep it (one
+# request less per page load) and never keeps an outdated one.
+SCRIPT_VERSION = hashlib.sha256(SCRIPT.encode("utf-8")).hexdigest()[:16]
 
 # An iterable (not a list or tuple) body is read whole only when the app
 # declared its size with Content-Length and that size is at most this: a
@@ -136,7 +140,8 @@ class LiveReloading:
             status = "200 OK"
         elif path == SCRIPT_PATH:
             body = SCRIPT.encode("utf-8")
-            headers.append(("Content-Type", "text/javascript; charset=utf-8"))
+            headers = [("Cache-Control", "max-age=86400"), ("X-Content-Type-Options", "nosniff"),
+                       ("Content-Type", "text/javascript; charset=utf-8")]
             status = "200 OK"
         else:
             body = b"not found\n"
@@ -153,7 +158,10 @@ class LiveReloading:
         nonce = response.script_nonce()
         if nonce:
             return ('<script nonce="%s" %s>%s</script>' % (nonce, attributes, SCRIPT)).encode("utf-8")
-        return ('<script src="%s" %s></script>' % (_attribute(base + SCRIPT_PATH), attributes)).encode("utf-8")
+        # async: the page is not held up by it (document.currentScript is
+        # set for async classic scripts too).
+        src = "%s%s?v=%s" % (base, SCRIPT_PATH, SCRIPT_VERSION)
+        return ('<script async src="%s" %s></script>' % (_attribute(src), attributes)).encode("utf-8")
 
 
 def _attribute(text):
