@@ -986,6 +986,10 @@ PyObject* GateInFlight(PyObject* self_object, void*) {
   return PyLong_FromLong(reinterpret_cast<GateObject*>(self_object)->gate->in_flight());
 }
 
+PyObject* GateReloading(PyObject* self_object, void*) {
+  return PyBool_FromLong(reinterpret_cast<GateObject*>(self_object)->gate->reloading());
+}
+
 PyMethodDef gate_methods[] = {
     {"begin_reload", GateBeginReload, METH_VARARGS,
      "begin_reload(drain_timeout) -> (owner, drained): wait (GIL released) until no request is in flight."},
@@ -1003,6 +1007,7 @@ PyGetSetDef gate_getset[] = {
     {"detector", GateGetDetector, GateSetDetector, "The Detector checked on each request.", nullptr},
     {"enabled", GateGetEnabled, GateSetEnabled, "When false, requests go straight to the app.", nullptr},
     {"in_flight", GateInFlight, nullptr, "Requests inside the app now.", nullptr},
+    {"reloading", GateReloading, nullptr, "Whether a reload is in progress now.", nullptr},
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };

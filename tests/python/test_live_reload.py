@@ -235,17 +235,31 @@ def test_endpoint_answers_the_token_and_nothing_else(kinds):
     assert reloader.in_flight == 0
 
 
-def test_a_poll_reports_a_stale_change_and_the_next_request_reloads(kinds):
+def test_a_poll_that_need_not_wait_reloads_and_answers_the_changes_token(kinds):
     reloader = pyfresh.Reloader(kinds.spec(), live_reload=True)
     kinds.write("wsgi", KINDS_WSGI.replace("<p>PKG</p>", "<p>changed</p>"))
     reloader.detector.check()  # the save is seen (see conftest.call)
     ctime = os.stat(kinds.path("wsgi")).st_ctime_ns
     assert request(reloader, "/_pyfresh/token")[2] == b"%d" % ctime
-    assert reloader.reload_count == 0  # only reported
+    assert reloader.reload_count == 1
     status, headers, body, _ = request(reloader, "/")
     assert b"<p>changed</p>" in body and reloader.reload_count == 1
     assert TAG.search(body).group(4) == b"%d" % ctime
-    assert request(reloader, "/_pyfresh/token")[2] == b"%d" % ctime
+
+
+def test_a_poll_while_a_request_is_in_flight_only_reports_the_change(kinds):
+    reloader = pyfresh.Reloader(kinds.spec(), live_reload=True, drain_timeout=30)
+    streaming = reloader({"PATH_INFO": "/generator", "REQUEST_METHOD": "GET"}, lambda s, h, e=None: None)
+    assert reloader.in_flight == 1
+    kinds.write("wsgi", KINDS_WSGI.replace("<p>PKG</p>", "<p>changed</p>"))
+    reloader.detector.check()
+    started = time.monotonic()
+    token = request(reloader, "/_pyfresh/token")[2]
+    assert time.monotonic() - started < 10  # did not wait out the 30 s drain
+    assert token == b"%d" % os.stat(kinds.path("wsgi")).st_ctime_ns
+    assert reloader.reload_count == 0 and reloader.in_flight == 1
+    streaming.close()
+    assert b"<p>changed</p>" in request(reloader, "/")[2] and reloader.reload_count == 1
 
 
 def test_polls_are_never_in_flight_and_never_wait_for_a_reload(kinds):
@@ -262,7 +276,7 @@ def test_polls_are_never_in_flight_and_never_wait_for_a_reload(kinds):
     live_reload.change_token = recording
     try:
         owner, drained = reloader.begin_reload(0)  # a reload in progress
-        assert owner and drained
+        assert owner and drained and reloader.reloading
         answered = {}
         poll = threading.Thread(target=lambda: answered.update(token=request(reloader, "/_pyfresh/token")[2]))
         poll.start()
@@ -275,6 +289,7 @@ def test_polls_are_never_in_flight_and_never_wait_for_a_reload(kinds):
     assert not alive, "the poll waited for the reload"
     assert answered["token"] == b"%d" % os.stat(kinds.path("wsgi")).st_ctime_ns
     assert seen == [0]
+    assert reloader.reload_count == 0
 
 
 def test_option_off_leaves_the_prefix_to_the_app(kinds):
@@ -314,7 +329,7 @@ def test_processes_tracking_different_files_report_the_same_token_for_a_save(app
 
     app.write("wsgi", KINDS_WSGI + "\n# 1\n")
     ctime = os.stat(page).st_ctime_ns
-    assert first.get("/")[0] == 200  # this one reloads; the other only reports
+    assert first.get("/")[0] == 200  # this one reloads on a request, the other on its check
     tokens = [server.get("/_pyfresh/token")[2] for server in (first, second)]
     assert tokens == [str(ctime)] * 2
 

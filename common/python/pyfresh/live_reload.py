@@ -6,10 +6,10 @@ class (see enable): the C Gate's fast path is untouched, and with the option
 off nothing here runs. With it on, each request goes through __call__ here:
 
 - GET <mount>/_pyfresh/token answers the change token and nothing else,
-  without entering the gate: it never counts as in flight, never waits for
-  a reload and never delays one. It makes the check a request makes; when
-  a tracked file is stale it reports the token of that change (the page's
-  next request then performs the reload, in whichever process it reaches).
+  without entering the gate: it never counts as in flight, so it never
+  delays a reload's drain. It makes the check a request makes; when a
+  tracked file is stale it reloads if that needs no waiting, and otherwise
+  only reports the token of the stale files (see current_change_token).
 - <mount>/_pyfresh/live-reload.js is the page's script.
 - Every other request is served by the gate; a text/html response whose
   body can be seen whole gets the script before </body> (rules: _Response).
@@ -117,18 +117,26 @@ class LiveReloading:
             self.live_reload_token = max(self.live_reload_token, token)
 
     def current_change_token(self):
-        """This process's token, or the token of a change it has not
-        reloaded yet (the check a request makes, so a page polling a process
-        whose files are stale learns of the change there)."""
-        token = self.live_reload_token
+        """This process's token after the check a request makes, so that a
+        page whose checks reach a process with stale files learns of the
+        change there. When nothing would make it wait (no request in flight,
+        no reload in progress), the check reloads as a request would: the
+        page then reloads onto new code, and a change that is no change (an
+        editor's swap file in a watched directory) is dropped rather than
+        reported. Otherwise it only reports the stale files' token, without
+        waiting; the page's next request reloads."""
         detector = self.detector
-        if self.enabled and detector is not None:
-            try:
+        if not self.enabled or detector is None:
+            return self.live_reload_token
+        try:
+            if detector.request_check():
+                if self.in_flight == 0 and not self.reloading:
+                    self._on_stale()
                 if detector.request_check():
-                    token = max(token, change_token(detector.stale_paths()))
-            except Exception:
-                logger.error("live reload: the change check failed", exc_info=True)
-        return token
+                    return max(self.live_reload_token, change_token(detector.stale_paths()))
+        except Exception:
+            logger.error("live reload: the change check failed", exc_info=True)
+        return self.live_reload_token
 
     # -- /_pyfresh/ --------------------------------------------------------------
 
