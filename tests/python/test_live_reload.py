@@ -315,7 +315,7 @@ def test_failed_reload_error_pages_carry_the_script_and_a_token(kinds):
 def test_processes_tracking_different_files_report_the_same_token_for_a_save(app, serve):
     """Two processes of one app (as uWSGI or mod_wsgi workers): one also
     watches a file the other does not track. A save gives both the same
-    token, whether they have reloaded yet or only report the stale file; a
+    token, whether it reloaded for a request or for the page's check; a
     later save a greater one, even with its mtime set back."""
     app.write("__init__", "")
     app.write("wsgi", KINDS_WSGI)
