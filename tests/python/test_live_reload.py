@@ -125,6 +125,7 @@ def request(app, path="/", method="GET", script_name=""):
 
     environ = {"PATH_INFO": path, "REQUEST_METHOD": method, "SCRIPT_NAME": script_name,
                "wsgi.file_wrapper": wsgiref.util.FileWrapper}
+    wsgiref.util.setup_testing_defaults(environ)
     result = app(environ, start_response)
     try:
         body = b"".join(written) + b"".join(result)
@@ -356,3 +357,32 @@ def test_option_reaches_the_reloader_from_host_text(kinds):
     assert isinstance(reloader, live_reload.LiveReloading)
     with pytest.raises(pyfresh.ConfigError, match="PyFreshLiveReload.*'sometimes'"):
         pyfresh.Reloader.from_config([("app", kinds.spec()), ("live-reload", "sometimes", "PyFreshLiveReload")])
+
+
+FLASK_WSGI = '''
+from flask import Flask
+
+application = Flask(__name__)
+
+
+@application.route("/")
+def index():
+    return "<!DOCTYPE html><html><body><h1>flask page</h1></body></html>"
+
+
+@application.route("/stream")
+def stream():
+    return application.response_class(iter(["<html><body>", "streamed", "</body></html>"]), mimetype="text/html")
+'''
+
+
+def test_flask_pages_get_the_script_and_streams_do_not(app, on_path):
+    pytest.importorskip("flask")
+    app.write("wsgi", FLASK_WSGI)
+    reloader = pyfresh.Reloader(app.spec(), live_reload=True)
+    status, headers, body, _ = request(reloader, "/")
+    assert status == "200 OK" and TAG.search(body)
+    assert body.startswith(b"<!DOCTYPE html><html><body><h1>flask page</h1><script async")
+    assert header(headers, "Content-Length") == str(len(body))
+    status, headers, body, _ = request(reloader, "/stream")
+    assert body == b"<html><body>streamed</body></html>"
