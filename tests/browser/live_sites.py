@@ -35,15 +35,22 @@ START_TIMEOUT = 30.0
 WSGI_MODULE = '''\
 from lrsite import page
 
+# The app's Content-Security-Policy, if any; a nonce in it is its inline script's too.
+CSP = None
+NONCE = "d3v-n0nce"
 HTML = ("<!DOCTYPE html>\\n<html><head><meta charset=\\"utf-8\\"><title>live</title></head>\\n"
         "<body><h1 id=\\"message\\">%s</h1>\\n"
-        "<script>sessionStorage.setItem('loads', String(+(sessionStorage.getItem('loads') || 0) + 1));</script>\\n"
+        "<script%s>sessionStorage.setItem('loads', String(+(sessionStorage.getItem('loads') || 0) + 1));</script>\\n"
         "</body></html>\\n")
 
 
 def application(environ, start_response):
-    body = (HTML % page.MESSAGE).encode("utf-8")
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])
+    nonce = ' nonce="%s"' % NONCE if CSP and NONCE in CSP else ""
+    body = (HTML % (page.MESSAGE, nonce)).encode("utf-8")
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+    if CSP:
+        headers.append(("Content-Security-Policy", CSP))
+    start_response("200 OK", headers)
     return [body]
 '''
 
@@ -53,7 +60,7 @@ def app_bytes(message):
     namespace = {}
     source = WSGI_MODULE.replace("from lrsite import page\n", "")
     exec(compile(source, "<lrsite.wsgi>", "exec"), namespace)
-    return (namespace["HTML"] % message).encode("utf-8")
+    return (namespace["HTML"] % (message, "")).encode("utf-8")
 
 
 def page_source(message):
@@ -73,11 +80,11 @@ def save(path, text):
     os.replace(temporary, path)
 
 
-def write_site(root, message="v1"):
+def write_site(root, message="v1", csp=None):
     package = os.path.join(root, PACKAGE)
     os.makedirs(package, exist_ok=True)
     save(os.path.join(package, "__init__.py"), "")
-    save(os.path.join(package, "wsgi.py"), WSGI_MODULE)
+    save(os.path.join(package, "wsgi.py"), WSGI_MODULE.replace("CSP = None", "CSP = %r" % csp))
     save(os.path.join(package, "page.py"), page_source(message))
     return os.path.join(package, "page.py")
 
@@ -96,10 +103,11 @@ class Site:
 
     host = None
 
-    def __init__(self, build_dir, live_reload=True, debug=True):
+    def __init__(self, build_dir, live_reload=True, debug=True, csp=None):
         self.build_dir = os.path.abspath(build_dir)
         self.live_reload = live_reload
         self.debug = debug
+        self.csp = csp
         self.url = None
         self.page_file = None
 
@@ -123,7 +131,7 @@ class ServeSite(Site):
 
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="pyfresh-live-serve-")
-        self.page_file = write_site(self.dir)
+        self.page_file = write_site(self.dir, csp=self.csp)
         self.log_path = os.path.join(self.dir, "serve.log")
         command = ["/usr/bin/python3", "-m", "pyfresh.serve", SPEC, "--port", "0", "--path", self.dir]
         command += ["--live-reload"] if self.live_reload else []

@@ -84,3 +84,25 @@ def test_uwsgi_one_process_one_thread_serves_the_app_while_a_page_is_open(browse
         wait_until(lambda: live_sites.heading(browser) == "v2", message="the saved change on the open page")
         checks = [live_sites.http_get(site.url + "_pyfresh/token", timeout=5)[0] for _ in range(5)]
         assert checks == [200] * 5
+
+
+def test_without_debug_the_page_shows_the_short_error_and_then_the_fix(browser, build_dir):
+    with live_sites.ServeSite(build_dir, debug=False) as site:
+        browser.get(site.url)
+        save(site.page_file, BROKEN_SOURCE)
+        wait_until(lambda: "Internal Server Error" in live_sites.page_text(browser), message="the generic error page")
+        assert "SyntaxError" not in live_sites.page_text(browser)
+        save(site.page_file, page_source("fixed"))
+        wait_until(lambda: live_sites.heading(browser) == "fixed", message="the fixed page")
+
+
+@pytest.mark.parametrize("csp", ["default-src 'self'; script-src 'nonce-d3v-n0nce'",
+                                 "default-src 'none'; script-src 'self'; connect-src 'self'"])
+def test_the_script_runs_under_the_apps_content_security_policy(browser, build_dir, csp):
+    """With a nonce in the policy the script is inline with it; otherwise
+    it is a same-origin file, which script-src 'self' allows."""
+    with live_sites.ServeSite(build_dir, csp=csp) as site:
+        browser.get(site.url)
+        assert live_sites.heading(browser) == "v1"
+        save(site.page_file, page_source("v2"))
+        wait_until(lambda: live_sites.heading(browser) == "v2", message="the saved change under CSP %r" % csp)
