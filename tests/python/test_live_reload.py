@@ -350,6 +350,10 @@ def test_change_token_of_a_deleted_file_is_its_directorys(tmp_path):
     assert live_reload.change_token([str(kept), str(gone)]) == max(
         os.stat(kept).st_ctime_ns, os.stat(tmp_path).st_ctime_ns)
     assert live_reload.change_token([]) == 0
+    # An mtime in the future (touch -d) does not count: it would hide later saves.
+    future = time.time_ns() + 10 ** 18
+    os.utime(kept, ns=(future, future))
+    assert live_reload.change_token([str(kept)]) == os.stat(kept).st_ctime_ns < future
 
 
 def test_option_reaches_the_reloader_from_host_text(kinds):

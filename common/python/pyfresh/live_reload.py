@@ -71,7 +71,9 @@ _subclasses = {}
 
 def change_token(paths):
     """The token of a change to `paths`: their greatest ctime in ns (a
-    missing file: its directory's), 0 when none can be read."""
+    missing file: its directory's), 0 when none can be read. Not the mtime:
+    it can be set to any time (touch -d, cp -p), and one set in the future
+    would hide every later save."""
     token = 0
     for path in paths:
         for candidate in (path, os.path.dirname(path)):
@@ -79,7 +81,7 @@ def change_token(paths):
                 st = os.stat(candidate)
             except OSError:
                 continue
-            token = max(token, st.st_ctime_ns, st.st_mtime_ns)
+            token = max(token, st.st_ctime_ns)
             break
     return token
 
