@@ -2,10 +2,12 @@
 the script and how, the /_pyfresh/ endpoint, and the change token's rules.
 The browser side: tests/browser."""
 
+import importlib.util
 import os
 import re
 import threading
 import time
+import urllib.request
 import wsgiref.util
 
 import pytest
@@ -390,3 +392,28 @@ def test_flask_pages_get_the_script_and_streams_do_not(app, on_path):
     assert header(headers, "Content-Length") == str(len(body))
     status, headers, body, _ = request(reloader, "/stream")
     assert body == b"<html><body>streamed</body></html>"
+
+
+def test_django_pages_get_the_script(tmp_path, serve):
+    """A startproject + startapp project (tests/django_project.py): Django's
+    CommonMiddleware declares Content-Length, so its pages get the script."""
+    spec = importlib.util.spec_from_file_location(
+        "django_project", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                       "django_project.py"))
+    project = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(project)
+    if not project.django_available():
+        pytest.skip("python3-django is not installed (scripts/install-deps.sh)")
+    root = project.make_project(tmp_path / "site")
+
+    class Site:
+        pass
+
+    site = Site()
+    site.root = str(root)
+    server = serve(site, "mysite.wsgi:application", "--live-reload", "--exclude", "mysite.settings")
+    with urllib.request.urlopen(server.url + "/admin/login/", timeout=30) as reply:
+        body, length = reply.read(), reply.headers["Content-Length"]
+    assert TAG.search(body), body[-500:]
+    assert int(length) == len(body)
+    assert body.rstrip().endswith(b"</html>")
