@@ -559,14 +559,18 @@ def markdown(data):
 
 
 def write_section(path, text):
-    """Appends the section to the end of `path`, or replaces an earlier
-    "## Django project" section (and whatever followed it)."""
+    """Replaces an earlier "## Django project" section of `path` (up to the
+    next section, which other benchmarks own), or appends it at the end."""
     with open(path) as handle:
         doc = handle.read()
     marker = "\n## Django project\n"
     if marker in doc:
-        doc = doc[:doc.index(marker)]
-    doc = doc.rstrip("\n") + "\n\n" + text
+        start = doc.index(marker)
+        following = doc.find("\n## ", start + len(marker))
+        rest = doc[following:] if following >= 0 else ""
+        doc = doc[:start].rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n" + rest
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text
     with open(path, "w") as handle:
         handle.write(doc)
 

@@ -88,6 +88,7 @@ pyfresh::Status ResolveOptions(const RawOptions& raw, Options* out) {
       {"watch-ignore", raw.watch_ignore, false},
       {"restart-on", raw.restart_on, false}, {"drain-timeout", raw.drain_timeout, false},
       {"integrations", raw.integrations, false},
+      {"live-reload", raw.live_reload, true},
   };
   for (const auto& list : lists) {
     pyfresh::Status status = SetAll(&options.config, list.core_name, list.values, list.is_flag);

@@ -159,6 +159,7 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
   if (ok && config.restart_on) ok = put("restart_on", ToPyList(*config.restart_on));
   if (ok && config.watch_ignore) ok = put("watch_ignore", ToPyList(*config.watch_ignore));
+  if (ok && config.live_reload) ok = put("live_reload", PyBool_FromLong(*config.live_reload));
   if (!ok) {
     Py_DECREF(dict);
     return nullptr;
@@ -631,6 +632,17 @@ PyObject* DetectorCheck(PyObject* self_object, PyObject*) {
   return PyBool_FromLong(stale);
 }
 
+// The check a request makes (Gate.__call__): lock-free, at most one full
+// comparison of polled files per poll interval. For callers that must not
+// cost more than a request does (live reload's change checks).
+PyObject* DetectorRequestCheck(PyObject* self_object, PyObject*) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  int stale = RunCheck(self, /*synchronous=*/false);
+  if (stale < 0) return nullptr;
+  return PyBool_FromLong(stale);
+}
+
 PyObject* DetectorStalePaths(PyObject* self_object, PyObject*) {
   auto* self = reinterpret_cast<DetectorObject*>(self_object);
   if (!DetectorReady(self)) return nullptr;
@@ -677,6 +689,9 @@ PyMethodDef detector_methods[] = {
     {"check", DetectorCheck, METH_NOARGS,
      "True when at least one tracked file is stale; compares polled files whatever the poll interval."},
     {"stale_paths", DetectorStalePaths, METH_NOARGS, "The stale paths, sorted."},
+    {"request_check", DetectorRequestCheck, METH_NOARGS,
+     "The check each request makes: True when a tracked file is stale; polled files are compared at most "
+     "once per poll interval."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -971,6 +986,10 @@ PyObject* GateInFlight(PyObject* self_object, void*) {
   return PyLong_FromLong(reinterpret_cast<GateObject*>(self_object)->gate->in_flight());
 }
 
+PyObject* GateReloading(PyObject* self_object, void*) {
+  return PyBool_FromLong(reinterpret_cast<GateObject*>(self_object)->gate->reloading());
+}
+
 PyMethodDef gate_methods[] = {
     {"begin_reload", GateBeginReload, METH_VARARGS,
      "begin_reload(drain_timeout) -> (owner, drained): wait (GIL released) until no request is in flight."},
@@ -988,6 +1007,7 @@ PyGetSetDef gate_getset[] = {
     {"detector", GateGetDetector, GateSetDetector, "The Detector checked on each request.", nullptr},
     {"enabled", GateGetEnabled, GateSetEnabled, "When false, requests go straight to the app.", nullptr},
     {"in_flight", GateInFlight, nullptr, "Requests inside the app now.", nullptr},
+    {"reloading", GateReloading, nullptr, "Whether a reload is in progress now.", nullptr},
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };

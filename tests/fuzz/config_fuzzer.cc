@@ -36,7 +36,7 @@ constexpr size_t kMaxMessageBytes = 4096;
 
 constexpr const char* kOptions[] = {"enabled", "app",   "packages", "exclude",
                                     "debug",   "poll-interval", "watch", "restart-on", "drain-timeout",
-                                    "watch-ignore", "integrations"};
+                                    "watch-ignore", "integrations", "live-reload"};
 constexpr const char* kDisplayNames[] = {"PyFresh",          "PyFreshApp",   "PyFreshPackages",
                                          "PyFreshExclude",   "PyFreshDebug", "PyFreshPollInterval",
                                          "PyFreshWatch",     "PyFreshRestartOn", "PyFreshDrainTimeout",

@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 
-from . import _core, app_loader, hooks, import_tracker, integrations, restart, scope
+from . import _core, app_loader, hooks, import_tracker, integrations, live_reload, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, keyword_pairs, parse_config
 from .error_page import ErrorApp, summarize
@@ -56,14 +56,15 @@ class Reloader(_core.Gate):
 
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
-                 restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, _labels=None):
+                 restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, live_reload=None,
+                 _labels=None):
         # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
         pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
                               poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on,
-                              watch_ignore=watch_ignore,
+                              watch_ignore=watch_ignore, live_reload=live_reload,
                               drain_timeout=drain_timeout, integrations=integrations)
         options = parse_config(pairs)
         self._setup(options, loaded_app, raise_on_load_error, restart_handler,
@@ -102,6 +103,9 @@ class Reloader(_core.Gate):
         self.enabled = options.get("enabled", True)
         # Called with a reason string when a change needs a new process.
         self.restart_handler = restart_handler or restart.exit_for_restart
+        if options.get("live_reload"):
+            # Before the app is imported: a failed first import gets a token too.
+            live_reload.enable(self)
 
         self.reload_count = 0
         self.failure_count = 0
