@@ -40,7 +40,9 @@ constexpr const char* kOptions[] = {"enabled", "app",   "packages", "exclude",
 constexpr const char* kDisplayNames[] = {"PyFresh",          "PyFreshApp",   "PyFreshPackages",
                                          "PyFreshExclude",   "PyFreshDebug", "PyFreshPollInterval",
                                          "PyFreshWatch",     "PyFreshRestartOn", "PyFreshDrainTimeout",
-                                         "PyFreshWatchIgnore", "PyFreshIntegrations"};
+                                         "PyFreshWatchIgnore", "PyFreshIntegrations", "PyFreshLiveReload"};
+static_assert(sizeof kOptions == sizeof kDisplayNames, "one display name per option");
+static_assert(2 * (sizeof kOptions / sizeof kOptions[0]) < 32, "the selector leaves room for unknown names");
 
 [[noreturn]] void Fail(const char* what, const std::string& detail) {
   std::fprintf(stderr, "pyfresh fuzz check failed: %s\n%s\n", what, detail.c_str());
