@@ -11,6 +11,7 @@
 #include <structmember.h>
 
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -631,6 +632,38 @@ PyObject* DetectorCheck(PyObject* self_object, PyObject*) {
   return PyBool_FromLong(stale);
 }
 
+// Detector.wait(timeout): WaitForChange with the GIL released; a signal
+// (Ctrl-C) that ends the sleep raises here, as time.sleep() would.
+PyObject* DetectorWait(PyObject* self_object, PyObject* timeout_object) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  const double seconds = PyFloat_AsDouble(timeout_object);
+  if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
+    PyErr_Format(PyExc_ValueError, "timeout must be between 0 and 86400 seconds, not %R", timeout_object);
+    return nullptr;
+  }
+  bool stale = false;
+  std::exception_ptr failure;
+  Py_BEGIN_ALLOW_THREADS
+  try {
+    stale = self->detector->WaitForChange(static_cast<int64_t>(seconds * 1e9));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  Py_END_ALLOW_THREADS
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (...) {
+      return SetErrorFromCurrentException();
+    }
+  }
+  if (HasPendingLog(self) && FlushDetectorLog(self) < 0) return nullptr;
+  if (PyErr_CheckSignals() < 0) return nullptr;
+  return PyBool_FromLong(stale);
+}
+
 PyObject* DetectorStalePaths(PyObject* self_object, PyObject*) {
   auto* self = reinterpret_cast<DetectorObject*>(self_object);
   if (!DetectorReady(self)) return nullptr;
@@ -677,6 +710,9 @@ PyMethodDef detector_methods[] = {
     {"check", DetectorCheck, METH_NOARGS,
      "True when at least one tracked file is stale; compares polled files whatever the poll interval."},
     {"stale_paths", DetectorStalePaths, METH_NOARGS, "The stale paths, sorted."},
+    {"wait", DetectorWait, METH_O,
+     "wait(timeout): check(); when nothing is stale, sleep (GIL released) at most timeout seconds for a "
+     "change and check again. False means nothing is stale yet (call it again)."},
     {nullptr, nullptr, 0, nullptr},
 };
 
