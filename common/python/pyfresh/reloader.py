@@ -82,12 +82,16 @@ class Reloader(_core.Gate):
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None):
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None, spec=None):
+        # spec: what a subclass re-imports instead of an app (the test loop's
+        # suite: kind "directory", module_name None, its own _import_app).
         ensure_handler()
         self._starting = True
-        if not options.get("app"):
-            raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
-        self.spec = AppSpec(options["app"])
+        if spec is None:
+            if not options.get("app"):
+                raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
+            spec = AppSpec(options["app"])
+        self.spec = spec
         self.exclude = list(options.get("exclude") or ())
         _check_scope(options, self.spec, labels or {})
         # No package list: the user's own code is inferred from what the app
@@ -151,6 +155,9 @@ class Reloader(_core.Gate):
         self._integrations = integrations.Session(options.get("integrations"))
         self._add_integration_paths()
         self._starting = False
+        self._log_started()
+
+    def _log_started(self):
         if self._inferring:
             logger.info("inferred packages: %s", ", ".join(self.packages) or
                         "none outside the standard library and site-packages (only %s reloads)"
@@ -166,7 +173,8 @@ class Reloader(_core.Gate):
         # The spec's own module is always re-imported, or the callable would
         # keep the old code whatever else is cleared.
         self.packages = packages
-        self._policy = _core.PackagePolicy(packages + [self.spec.module_name], self.exclude)
+        own = [self.spec.module_name] if self.spec.module_name else []
+        self._policy = _core.PackagePolicy(packages + own, self.exclude)
 
     def _add_packages(self, names):
         new = [n for n in names if n not in self.packages]
@@ -544,7 +552,7 @@ def _check_scope(options, spec, labels):
     on every reload while other code keeps their old objects."""
     packages = list(options.get("packages") or ())
     packages_label = labels.get("packages", "packages")
-    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name, packages_label,
+    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name or "", packages_label,
                       labels.get("exclude", "exclude"))
     for name in packages:
         where = scope.not_user_code(name)
