@@ -1,0 +1,354 @@
+"""The test loop as a user runs it: `python3 -m pyfresh.test` and `pytest
+--reload-loop` in a subprocess on a generated project, files saved for
+real, the output read line by line (with timeouts), the process killed at
+the end."""
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+BUILD_PYTHON = os.path.join(os.environ["PYFRESH_BUILD_DIR"], "python") if os.environ.get(
+    "PYFRESH_BUILD_DIR") else None
+pytestmark = pytest.mark.skipif(not BUILD_PYTHON, reason="needs PYFRESH_BUILD_DIR (run through ctest)")
+
+# pytest's own summary line, -q or not: "1 failed, 2 passed in 0.03s",
+# "no tests ran in 0.01s", "1 error in 0.05s", "==== 3 passed in 0.1s ====".
+SUMMARY = re.compile(r"^=*\s*(?:\d+ \w+(?:, \d+ \w+)*|no tests ran) in [\d.]+s")
+TIMEOUT = 60
+
+
+class Loop:
+    """A running loop: its output, line by line, through a queue."""
+
+    def __init__(self, argv, cwd):
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": BUILD_PYTHON, "LANG": "C.UTF-8"}
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1, start_new_session=True)
+        self.lines = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def until(self, pattern, timeout=TIMEOUT):
+        """The lines up to and including the first matching `pattern`."""
+        regex = re.compile(pattern)
+        got = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("no line matching %r within %s s; got:\n%s"
+                                     % (pattern, timeout, "\n".join(self.seen[-60:])))
+            if line is None:
+                raise AssertionError("the loop ended (status %s) before %r; got:\n%s"
+                                     % (self.proc.wait(), pattern, "\n".join(self.seen[-60:])))
+            self.seen.append(line)
+            got.append(line)
+            if regex.search(line):
+                return got
+
+    def round(self, timeout=TIMEOUT):
+        """The lines of one pytest session, up to its summary line."""
+        return self.until(SUMMARY.pattern, timeout)
+
+    def waiting(self):
+        """After the first round: the loop says it waits for saves."""
+        return self.until(r"waiting for saves")
+
+    def interrupt(self):
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=TIMEOUT)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text).lstrip())
+
+
+@pytest.fixture
+def project(tmp_path):
+    """calc.ops (used by tests/test_ops.py), calc.other (used by
+    tests/test_other.py through calc.wrap), a conftest with a fixture, and
+    a test that records the process id of each round."""
+    root = tmp_path / "proj"
+    write(str(root / "calc/__init__.py"), "")
+    write(str(root / "calc/ops.py"), """
+        def add(a, b):
+            return a - b
+        """)
+    write(str(root / "calc/other.py"), """
+        def mul(a, b):
+            return a * b
+        """)
+    write(str(root / "calc/wrap.py"), """
+        from calc.other import mul
+        """)
+    write(str(root / "tests/conftest.py"), """
+        import pytest
+
+        @pytest.fixture
+        def two():
+            return 2
+        """)
+    write(str(root / "tests/test_ops.py"), """
+        from calc.ops import add
+
+        def test_add():
+            assert add(2, 2) == 4
+        """)
+    write(str(root / "tests/test_other.py"), """
+        from calc.wrap import mul
+
+        def test_mul(two):
+            assert mul(two, 3) == 6
+        """)
+    write(str(root / "tests/test_pid.py"), """
+        import os
+
+        def test_pid():
+            with open(os.path.join(os.path.dirname(__file__), "..", "pids"), "a") as f:
+                f.write("%d\\n" % os.getpid())
+        """)
+    return root
+
+
+@pytest.fixture
+def start(project):
+    loops = []
+
+    def start_loop(*loop_args, pytest_args=("-v", "-p", "no:cacheprovider", "tests"), plugin=False):
+        if plugin:
+            argv = [sys.executable, "-m", "pytest", "--reload-loop", *loop_args, *pytest_args]
+        else:
+            argv = [sys.executable, "-m", "pyfresh.test", *loop_args, "--", *pytest_args]
+        loop = Loop(argv, str(project))
+        loops.append(loop)
+        return loop
+
+    yield start_loop
+    for loop in loops:
+        loop.kill()
+
+
+def save(path, text):
+    """An editor's in-place save, then a moment's grace is NOT needed: the
+    loop sees the save through the detector."""
+    write(str(path), text)
+
+
+def test_a_fix_turns_a_failure_into_a_pass_in_the_same_process(project, start):
+    loop = start()
+    first = loop.round()
+    assert "1 failed, 2 passed" in first[-1]
+    loop.waiting()
+    save(project / "calc/ops.py", """
+        def add(a, b):
+            return a + b
+        """)
+    second = loop.round()
+    assert "3 passed" in second[-1], second
+    assert any("calc/ops.py changed" in line for line in second), second
+    pids = set((project / "pids").read_text().split())
+    assert pids == {str(loop.proc.pid)}
+    assert loop.proc.poll() is None
+
+
+def test_new_deleted_and_broken_test_files(project, start):
+    loop = start()
+    loop.round()
+    loop.waiting()
+    save(project / "tests/test_new.py", """
+        def test_new():
+            assert True
+        """)
+    lines = loop.round()
+    assert any("test_new.py::test_new PASSED" in line for line in lines), lines
+    os.remove(str(project / "tests/test_new.py"))
+    lines = loop.round()
+    assert not any("test_new.py" in line and "PASSED" in line for line in lines), lines
+    assert "1 failed, 2 passed" in lines[-1]
+    save(project / "tests/test_other.py", """
+        from calc.wrap import mul
+
+        def test_mul(two:
+            assert mul(two, 3) == 6
+        """)
+    lines = loop.round()
+    assert any("SyntaxError" in line for line in lines), lines
+    assert re.search(r"\b1 error\b", lines[-1]), lines[-1]
+    assert loop.proc.poll() is None  # reported; the loop waits for the next save
+    save(project / "tests/test_other.py", """
+        from calc.wrap import mul
+
+        def test_mul(two):
+            assert mul(two, 3) == 6
+        """)
+    lines = loop.round()
+    assert any("test_other.py::test_mul PASSED" in line for line in lines), lines
+
+
+def test_a_broken_package_module_is_a_collection_error_until_fixed(project, start):
+    loop = start()
+    loop.round()
+    loop.waiting()
+    save(project / "calc/other.py", "def mul(a, b)\n    return a * b\n")
+    lines = loop.round()
+    assert re.search(r"\b1 error\b", lines[-1]), lines
+    assert any("SyntaxError" in line for line in lines), lines
+    loop.waiting()
+    assert loop.proc.poll() is None
+    save(project / "calc/other.py", "def mul(a, b):\n    return a * b\n")
+    lines = loop.round()
+    assert any("test_other.py::test_mul PASSED" in line for line in lines), lines
+
+
+def test_a_conftest_change_applies(project, start):
+    loop = start()
+    loop.round()
+    loop.waiting()
+    save(project / "tests/conftest.py", """
+        import pytest
+
+        @pytest.fixture
+        def two():
+            return 3
+        """)
+    lines = loop.round()
+    assert any("test_other.py::test_mul FAILED" in line for line in lines), lines
+    assert any("every test" in line and "conftest.py changed" in line for line in lines), lines
+
+
+def test_affected_tests_run_first_then_the_rest(project, start):
+    loop = start()
+    loop.round()
+    loop.waiting()
+    # calc.other is imported by tests/test_other.py through calc.wrap only.
+    save(project / "calc/other.py", """
+        def mul(a, b):
+            return b * a
+        """)
+    affected = loop.round()
+    assert any("running the affected tests first" in line and "test_other.py" in line for line in affected), affected
+    ran = [line for line in affected if "::" in line and ("PASSED" in line or "FAILED" in line)]
+    assert [line.split("::")[0].split("/")[-1] for line in ran] == ["test_other.py"], ran
+    assert "1 passed" in affected[-1]
+    rest = loop.round()
+    ran = {line.split("::")[0].split("/")[-1] for line in rest if "PASSED" in line or "FAILED" in line}
+    assert ran == {"test_ops.py", "test_pid.py"}, rest
+    assert "1 failed, 1 passed" in rest[-1]
+
+
+def test_a_failing_affected_test_stops_the_round(project, start):
+    loop = start()
+    loop.round()
+    loop.waiting()
+    save(project / "calc/other.py", """
+        def mul(a, b):
+            return a + b + 1
+        """)
+    affected = loop.round()
+    assert "1 failed" in affected[-1], affected
+    # The rest would only run after a pass: the next thing is the next save.
+    save(project / "calc/other.py", """
+        def mul(a, b):
+            return a * b
+        """)
+    lines = loop.round()
+    assert any("calc/other.py changed" in line for line in lines), lines
+
+
+def test_affected_only_runs_only_the_affected_tests(project, start):
+    loop = start("--affected-only")
+    loop.round()
+    loop.waiting()
+    save(project / "calc/other.py", """
+        def mul(a, b):
+            return b * a
+        """)
+    lines = loop.round()
+    assert "1 passed" in lines[-1], lines
+    save(project / "calc/ops.py", """
+        def add(a, b):
+            return a + b
+        """)
+    lines = loop.round()
+    ran = {line.split("::")[0].split("/")[-1] for line in lines if "PASSED" in line or "FAILED" in line}
+    assert ran == {"test_ops.py"}, lines
+
+
+def test_assertion_rewriting_survives_a_re_import(project, start):
+    loop = start()
+    first = loop.round()
+    assert any("where -0 = add(2, 2)" in line or "where 0 = add(2, 2)" in line for line in first), first
+    loop.waiting()
+    # Same size, within the same second: the rewriter's cached .pyc would
+    # be taken for the new file if the loop did not remove it.
+    for expected in ("5", "6"):
+        save(project / "tests/test_ops.py", """
+            from calc.ops import add
+
+            def test_add():
+                assert add(2, 2) == %s
+            """ % expected)
+        lines = loop.round()
+        assert any(("assert 0 == %s" % expected) in line for line in lines), lines
+        assert any("where 0 = add(2, 2)" in line for line in lines), lines
+
+
+def test_ctrl_c_ends_with_the_last_rounds_status(project, start):
+    loop = start()
+    loop.round()
+    loop.waiting()
+    assert loop.interrupt() == 1
+    loop = start()
+    loop.round()
+    loop.waiting()
+    save(project / "calc/ops.py", """
+        def add(a, b):
+            return a + b
+        """)
+    loop.round()
+    loop.waiting()
+    assert loop.interrupt() == 0
+
+
+def test_pytest_reload_loop_plugin(project, start):
+    loop = start(plugin=True)
+    first = loop.round()
+    assert "1 failed, 2 passed" in first[-1], first
+    loop.waiting()
+    save(project / "calc/ops.py", """
+        def add(a, b):
+            return a + b
+        """)
+    lines = loop.round()
+    assert any("test_ops.py::test_add PASSED" in line for line in lines), lines
+    pids = set((project / "pids").read_text().split())
+    assert pids == {str(loop.proc.pid)}
+    loop.waiting()
+    assert loop.interrupt() == 0
+
+
+def test_the_plugin_is_registered_through_the_build_trees_dist_info():
+    out = subprocess.run([sys.executable, "-m", "pytest", "--help"], env={
+        "PATH": "/usr/bin:/bin", "PYTHONPATH": BUILD_PYTHON}, capture_output=True, text=True, check=True).stdout
+    assert "--reload-loop" in out and "--affected-only" in out
