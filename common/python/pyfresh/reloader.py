@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 
-from . import _core, app_loader, hooks, import_tracker, integrations, restart, scope
+from . import _core, app_loader, hooks, import_graph, import_tracker, integrations, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, keyword_pairs, parse_config
 from .error_page import ErrorApp, summarize
@@ -127,9 +127,17 @@ class Reloader(_core.Gate):
         self._watch = PathSet((), "")
         self._restart_on = PathSet((), "")
 
+        # Who imports whom under the packages (the dependents scope; public
+        # as reloader.import_graph, see import_graph.py).
+        # A weak reference: the graph must not keep a dropped Reloader alive
+        # (the hooks of others are judged by the Reloaders still alive).
+        self.import_graph = import_graph.ImportGraph(covers=_weak_covers(self))
+
         with _all_lock:
             _all_reloaders.add(self)
-        import_tracker.tracker().register(self)
+        finder = import_tracker.tracker()
+        finder.register(self)
+        finder.add_graph(self.import_graph)
         already_imported = self.spec.kind == "module" and self.spec.module_name in sys.modules
         before = set(sys.modules)
         if loaded_app is not None:
@@ -216,9 +224,13 @@ class Reloader(_core.Gate):
     def _track_loaded_modules(self):
         """The host imported the app already: track what it imported, once."""
         paths = []
+        graph = self.import_graph
         for name, module in list(sys.modules.items()):
             if module is not None and self._policy.covers(name):
-                paths.extend(import_tracker.files_of_loaded_module(name, module))
+                files = import_tracker.files_of_loaded_module(name, module)
+                paths.extend(files)
+                if not graph.knows(name):
+                    graph.mark_unknown(name, "imported before pyfresh tracked imports", files)
         if self.spec.kind == "file":
             paths.append(self.spec.target)
         self.detector.track(paths)
@@ -537,6 +549,15 @@ def stats():
         "last_trigger": latest.last_trigger if latest else None,
         "last_restart_reason": last_restart.last_restart_reason if last_restart else None,
     }
+
+
+def _weak_covers(reloader):
+    covers = weakref.WeakMethod(reloader._covers)
+
+    def weakly_covers(name):
+        method = covers()
+        return method is not None and method(name)
+    return weakly_covers
 
 
 def _option_labels(pairs):
