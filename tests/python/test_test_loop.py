@@ -65,7 +65,8 @@ class Loop:
         return self.until(SUMMARY.pattern, timeout)
 
     def waiting(self):
-        """After the first round: the loop says it waits for saves."""
+        """The lines up to the loop's saying it waits for saves (after each
+        round: all its sessions)."""
         return self.until(r"waiting for saves")
 
     def interrupt(self):
@@ -150,51 +151,60 @@ def start(project):
 
 
 def save(path, text):
-    """An editor's in-place save, then a moment's grace is NOT needed: the
-    loop sees the save through the detector."""
+    """An editor's in-place save; the next thing read is the loop's output."""
     write(str(path), text)
 
 
 def test_a_fix_turns_a_failure_into_a_pass_in_the_same_process(project, start):
     loop = start()
-    first = loop.round()
-    assert "1 failed, 2 passed" in first[-1]
-    loop.waiting()
+    first = loop.waiting()
+    assert "1 failed, 2 passed" in summaries(first)[-1], first
     save(project / "calc/ops.py", """
         def add(a, b):
             return a + b
         """)
-    second = loop.round()
-    assert "3 passed" in second[-1], second
+    second = loop.waiting()
+    found = summaries(second)
+    assert "1 passed" in found[0] and "2 passed" in found[1], second  # affected first, then the rest
     assert any("calc/ops.py changed" in line for line in second), second
+    assert "exit status 0" in second[-1]
     pids = set((project / "pids").read_text().split())
     assert pids == {str(loop.proc.pid)}
     assert loop.proc.poll() is None
 
 
+def ran_files(lines):
+    """The test files of the PASSED/FAILED lines, in order."""
+    return [line.split("::")[0].split("/")[-1] for line in lines
+            if "::" in line and (" PASSED" in line or " FAILED" in line)]
+
+
+def summaries(lines):
+    return [line for line in lines if SUMMARY.search(line)]
+
+
 def test_new_deleted_and_broken_test_files(project, start):
     loop = start()
-    loop.round()
     loop.waiting()
     save(project / "tests/test_new.py", """
         def test_new():
             assert True
         """)
-    lines = loop.round()
-    assert any("test_new.py::test_new PASSED" in line for line in lines), lines
+    lines = loop.waiting()
+    assert ran_files(lines)[0] == "test_new.py", lines  # a new file is affected by its own creation
     os.remove(str(project / "tests/test_new.py"))
-    lines = loop.round()
-    assert not any("test_new.py" in line and "PASSED" in line for line in lines), lines
-    assert "1 failed, 2 passed" in lines[-1]
+    lines = loop.waiting()
+    assert "test_new.py" not in ran_files(lines), lines
+    assert "1 failed, 2 passed" in summaries(lines)[-1], lines
     save(project / "tests/test_other.py", """
         from calc.wrap import mul
 
         def test_mul(two:
             assert mul(two, 3) == 6
         """)
-    lines = loop.round()
+    lines = loop.waiting()
     assert any("SyntaxError" in line for line in lines), lines
-    assert re.search(r"\b1 error\b", lines[-1]), lines[-1]
+    assert re.search(r"\b1 error\b", summaries(lines)[-1]), lines
     assert loop.proc.poll() is None  # reported; the loop waits for the next save
     save(project / "tests/test_other.py", """
         from calc.wrap import mul
@@ -202,28 +212,26 @@ def test_new_deleted_and_broken_test_files(project, start):
         def test_mul(two):
             assert mul(two, 3) == 6
         """)
-    lines = loop.round()
+    lines = loop.waiting()
+    assert ran_files(lines)[0] == "test_other.py", lines
     assert any("test_other.py::test_mul PASSED" in line for line in lines), lines
 
 
 def test_a_broken_package_module_is_a_collection_error_until_fixed(project, start):
     loop = start()
-    loop.round()
     loop.waiting()
     save(project / "calc/other.py", "def mul(a, b)\n    return a * b\n")
-    lines = loop.round()
-    assert re.search(r"\b1 error\b", lines[-1]), lines
+    lines = loop.waiting()
+    assert re.search(r"\b1 error\b", summaries(lines)[-1]), lines
     assert any("SyntaxError" in line for line in lines), lines
-    loop.waiting()
     assert loop.proc.poll() is None
     save(project / "calc/other.py", "def mul(a, b):\n    return a * b\n")
-    lines = loop.round()
+    lines = loop.waiting()
     assert any("test_other.py::test_mul PASSED" in line for line in lines), lines
 
 
 def test_a_conftest_change_applies(project, start):
     loop = start()
-    loop.round()
     loop.waiting()
     save(project / "tests/conftest.py", """
         import pytest
@@ -232,74 +240,65 @@ def test_a_conftest_change_applies(project, start):
         def two():
             return 3
         """)
-    lines = loop.round()
+    lines = loop.waiting()
     assert any("test_other.py::test_mul FAILED" in line for line in lines), lines
     assert any("every test" in line and "conftest.py changed" in line for line in lines), lines
+    assert len(summaries(lines)) == 1, lines
 
 
 def test_affected_tests_run_first_then_the_rest(project, start):
     loop = start()
-    loop.round()
     loop.waiting()
-    # calc.other is imported by tests/test_other.py through calc.wrap only.
+    # calc.other is imported by tests/test_other.py, through calc.wrap only.
     save(project / "calc/other.py", """
         def mul(a, b):
             return b * a
         """)
-    affected = loop.round()
-    assert any("running the affected tests first" in line and "test_other.py" in line for line in affected), affected
-    ran = [line for line in affected if "::" in line and ("PASSED" in line or "FAILED" in line)]
-    assert [line.split("::")[0].split("/")[-1] for line in ran] == ["test_other.py"], ran
-    assert "1 passed" in affected[-1]
-    rest = loop.round()
-    ran = {line.split("::")[0].split("/")[-1] for line in rest if "PASSED" in line or "FAILED" in line}
-    assert ran == {"test_ops.py", "test_pid.py"}, rest
-    assert "1 failed, 1 passed" in rest[-1]
+    lines = loop.waiting()
+    assert any("running the affected tests first" in line and "test_other.py" in line for line in lines), lines
+    assert ran_files(lines)[0] == "test_other.py", lines
+    assert sorted(ran_files(lines)[1:]) == ["test_ops.py", "test_pid.py"], lines
+    first, rest = summaries(lines)
+    assert "1 passed" in first and "failed" not in first, lines
+    assert "1 failed, 1 passed" in rest, lines
+    assert "exit status 1" in lines[-1]
 
 
 def test_a_failing_affected_test_stops_the_round(project, start):
     loop = start()
-    loop.round()
     loop.waiting()
     save(project / "calc/other.py", """
         def mul(a, b):
-            return a + b + 1
+            return a + b
         """)
-    affected = loop.round()
-    assert "1 failed" in affected[-1], affected
-    # The rest would only run after a pass: the next thing is the next save.
-    save(project / "calc/other.py", """
-        def mul(a, b):
-            return a * b
-        """)
-    lines = loop.round()
-    assert any("calc/other.py changed" in line for line in lines), lines
+    lines = loop.waiting()
+    assert ran_files(lines) == ["test_other.py"], lines  # the rest runs only after a pass
+    assert len(summaries(lines)) == 1 and "1 failed" in summaries(lines)[0], lines
 
 
 def test_affected_only_runs_only_the_affected_tests(project, start):
     loop = start("--affected-only")
-    loop.round()
     loop.waiting()
     save(project / "calc/other.py", """
         def mul(a, b):
             return b * a
         """)
-    lines = loop.round()
-    assert "1 passed" in lines[-1], lines
+    lines = loop.waiting()
+    assert ran_files(lines) == ["test_other.py"], lines
     save(project / "calc/ops.py", """
         def add(a, b):
             return a + b
         """)
-    lines = loop.round()
-    ran = {line.split("::")[0].split("/")[-1] for line in lines if "PASSED" in line or "FAILED" in line}
-    assert ran == {"test_ops.py"}, lines
+    lines = loop.waiting()
+    # test_ops was not imported by the previous round: affected all the same.
+    assert ran_files(lines) == ["test_ops.py"], lines
+    assert "exit status 0" in lines[-1]
 
 
 def test_assertion_rewriting_survives_a_re_import(project, start):
     loop = start()
-    first = loop.round()
-    assert any("where -0 = add(2, 2)" in line or "where 0 = add(2, 2)" in line for line in first), first
-    loop.waiting()
+    first = loop.waiting()
+    assert any("where 0 = add(2, 2)" in line for line in first), first
     # Same size, within the same second: the rewriter's cached .pyc would
     # be taken for the new file if the loop did not remove it.
     for expected in ("5", "6"):
@@ -309,42 +308,38 @@ def test_assertion_rewriting_survives_a_re_import(project, start):
             def test_add():
                 assert add(2, 2) == %s
             """ % expected)
-        lines = loop.round()
+        lines = loop.waiting()
         assert any(("assert 0 == %s" % expected) in line for line in lines), lines
         assert any("where 0 = add(2, 2)" in line for line in lines), lines
 
 
 def test_ctrl_c_ends_with_the_last_rounds_status(project, start):
     loop = start()
-    loop.round()
     loop.waiting()
     assert loop.interrupt() == 1
     loop = start()
-    loop.round()
     loop.waiting()
     save(project / "calc/ops.py", """
         def add(a, b):
             return a + b
         """)
-    loop.round()
     loop.waiting()
     assert loop.interrupt() == 0
 
 
 def test_pytest_reload_loop_plugin(project, start):
     loop = start(plugin=True)
-    first = loop.round()
-    assert "1 failed, 2 passed" in first[-1], first
-    loop.waiting()
+    first = loop.waiting()
+    assert "1 failed, 2 passed" in summaries(first)[-1], first
     save(project / "calc/ops.py", """
         def add(a, b):
             return a + b
         """)
-    lines = loop.round()
-    assert any("test_ops.py::test_add PASSED" in line for line in lines), lines
+    lines = loop.waiting()
+    assert ran_files(lines)[0] == "test_ops.py", lines
+    assert "exit status 0" in lines[-1]
     pids = set((project / "pids").read_text().split())
     assert pids == {str(loop.proc.pid)}
-    loop.waiting()
     assert loop.interrupt() == 0
 
 

@@ -25,10 +25,26 @@ def affected_test_files(graph, changed_paths, test_modules, new_test_files=()):
     dependents, fallback = graph.dependents(names)
     if fallback:
         return None, "the import graph cannot tell: %s" % fallback
-    dependents = set(dependents) | names
+    # dependents() answers for loaded modules only (what a reload clears);
+    # a test module the last round did not import (--affected-only, or a
+    # part not reached) is affected all the same.
+    dependents = set(dependents) | _importers_closure(graph, names)
     if any(name == "conftest" or name.endswith(".conftest") for name in dependents):
         return None, "a conftest.py imports a changed module"
     files = {path for path, name in test_modules.items() if name in dependents}
     files.update(p for p in changed if p in test_modules)
     files.update(os.path.abspath(p) for p in new_test_files)
     return files, None
+
+
+def _importers_closure(graph, names):
+    """`names` and every module recorded as importing one of them, directly
+    or transitively, loaded or not."""
+    seen = set(names)
+    todo = list(names)
+    while todo:
+        for importer in graph.importers(todo.pop()):
+            if importer not in seen:
+                seen.add(importer)
+                todo.append(importer)
+    return seen

@@ -77,6 +77,7 @@ class SuiteReloader(Reloader):
         self._test_patterns = ["test_*.py", "*_test.py"]
         self._test_dirs = set()
         self.changes = []  # stale files reloaded since the loop last took them
+        self.on_changes = None  # called with each reload's stale files, before it clears anything
         self._setup(options, None, True, labels={"packages": "--packages", "exclude": "--exclude",
                                                   "watch": "--watch", "reload-scope": "--reload-scope"},
                     spec=SuiteSpec(rootdir))
@@ -103,6 +104,9 @@ class SuiteReloader(Reloader):
         return False
 
     def _reload(self, stale):
+        # Before the modules are cleared: the graph answers for loaded ones.
+        if self.on_changes is not None:
+            self.on_changes(stale)
         self.changes.extend(stale)
         super()._reload(stale)
 
@@ -145,7 +149,7 @@ class TestLoop:
     """Runs the rounds; `run()` returns the exit status of the last one."""
 
     def __init__(self, pytest_args=(), packages=None, exclude=None, watch=None, poll_interval=None,
-                 reload_scope=None, affected_only=False, rootdir=None, before_first_round=None):
+                 reload_scope=None, affected_only=False, rootdir=None):
         self.pytest_args = list(pytest_args)
         self.affected_only = affected_only
         self.reloader = SuiteReloader(rootdir or os.getcwd(), packages=packages, exclude=exclude, watch=watch,
@@ -153,9 +157,11 @@ class TestLoop:
         self.test_modules = {}  # test file -> module name, as the last full collection saw it
         self.rounds = 0
         self.status = None
-        self._sys_path = list(sys.path)
         self._interrupted = False
         self._seen_at = None
+        self._recorded = {}  # test or conftest file -> the module whose imports the graph has
+        self._affected = (None, None)  # (test files or None, why every test) for the next round
+        self.reloader.on_changes = self._note_changes
 
     def forget_modules_imported_before(self):
         """Drops from sys.modules the user code imported before the loop
@@ -169,16 +175,21 @@ class TestLoop:
     # -- the loop ----------------------------------------------------------------
 
     def run(self):
-        self.status = self._session_round(None)
-        self._log_scope()
-        while not self._interrupted:
-            try:
+        # Ctrl-C anywhere (in the wait, between two log lines, in a reload)
+        # ends the loop; pytest handles it inside a session and reports the
+        # round as interrupted (status 2).
+        try:
+            self.status = self._session_round(None)
+            self._log_scope()
+            while not self._interrupted:
                 changed = self._wait_for_change()
-            except KeyboardInterrupt:
-                break
-            self.status = self._round(changed)
-            logger.info("round %d: exit status %d, %.0f ms after the save was seen; waiting for saves",
-                        self.rounds, self.status, (time.perf_counter() - self._seen_at) * 1000.0)
+                self.status = self._round(changed)
+                logger.info("round %d: exit status %d, %.0f ms after the save was seen; waiting for saves",
+                            self.rounds, self.status, (time.perf_counter() - self._seen_at) * 1000.0)
+        except KeyboardInterrupt:
+            pass
+        if self.status is None:
+            self.status = INTERRUPTED
         logger.info("test loop ends after %d rounds; exit status %d", self.rounds, self.status)
         return self.status
 
@@ -196,14 +207,28 @@ class TestLoop:
 
     # -- one round ---------------------------------------------------------------
 
-    def _round(self, changed):
+    def _note_changes(self, stale):
+        """Called by the reloader before each reload clears anything: which
+        test files the stale files affect (added up over the reloads of one
+        wait; None once any of them says every test)."""
         new_files = [p for p in self.reloader.watched_files()
                      if p not in self.test_modules and self._is_test_file(p)]
         graph = getattr(self.reloader, "import_graph", None)
-        files, reason = affected_module.affected_test_files(graph, changed, self.test_modules, new_files)
+        files, reason = affected_module.affected_test_files(graph, stale, self.test_modules, new_files)
+        pending_files, pending_reason = self._affected
+        if pending_reason is not None:
+            return
+        if files is None:
+            self._affected = (None, reason)
+        else:
+            self._affected = ((pending_files or set()) | files, None)
+
+    def _round(self, changed):
+        files, reason = self._affected
+        self._affected = (None, None)
         what = _describe_paths(changed)
         if files is None:
-            logger.info("%s changed; running every test (%s)", what, reason)
+            logger.info("%s changed; running every test (%s)", what, reason or "no affected test files known")
             return self._session_round(None)
         if not files:
             logger.info("%s changed; no test module imports it%s", what,
@@ -216,6 +241,7 @@ class TestLoop:
         status = self._session_round(files)
         if self.affected_only or self._interrupted or status not in (OK, NO_TESTS_COLLECTED):
             return status
+        logger.info("the affected tests pass; running the rest")
         rest = self._session(skip=files)
         if rest == NO_TESTS_COLLECTED:
             return status
@@ -241,6 +267,7 @@ class TestLoop:
             sys.stdout.flush()
         self._interrupted = self._interrupted or plugin.interrupted
         self.reloader.set_test_patterns(plugin.patterns)
+        self._record_roots(plugin)
         if select is None and skip is None:
             self.test_modules = dict(plugin.test_files)
         else:
@@ -248,6 +275,32 @@ class TestLoop:
         self.reloader.watch_test_files(plugin.roots, plugin.patterns)
         self._restore_sys_path()
         return status
+
+    def _record_roots(self, plugin):
+        """Test modules and conftest.py files are the roots of the import
+        graph, as an app's module is for a server: pytest imports them by
+        name (which the graph would otherwise mark as importers it cannot
+        tell), and through its assertion rewriter, whose loader the import
+        tracker does not replace, so their import statements are scanned
+        here, once per import."""
+        graph = getattr(self.reloader, "import_graph", None)
+        if graph is None:
+            return
+        modules = [(path, sys.modules.get(name)) for path, name in plugin.test_files.items()]
+        modules.extend(plugin.conftests.items())
+        for path, module in modules:
+            if module is None or self._recorded.get(path) is module:
+                continue
+            name = module.__name__
+            try:
+                with open(path, "rb") as source:
+                    code = compile(source.read(), path, "exec", dont_inherit=True)
+            except (OSError, SyntaxError, ValueError):
+                continue  # the next save brings it back
+            package = name if hasattr(module, "__path__") else name.rpartition(".")[0]
+            graph.record_code(name, code, package)
+            graph.forget_unknown(name)
+            self._recorded[path] = module
 
     def _is_test_file(self, path):
         name = os.path.basename(path)

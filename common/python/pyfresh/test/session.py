@@ -16,14 +16,14 @@ class RoundPlugin:
     `select`: run only these test files (absolute paths); `skip`: run all but
     these; neither: everything. Afterwards `test_files` maps each collected
     test file to its module name, `conftests` lists the conftest.py files
-    the session loaded, `roots` the paths it was asked to collect, and
+    the session loaded (path -> module), `roots` the paths it was asked to collect, and
     `interrupted` says whether Ctrl-C stopped it."""
 
     def __init__(self, select=None, skip=None):
         self.select = None if select is None else frozenset(select)
         self.skip = frozenset(skip or ())
         self.test_files = {}
-        self.conftests = set()
+        self.conftests = {}  # path -> module
         self.roots = []
         self.patterns = ["test_*.py", "*_test.py"]
         self.interrupted = False
@@ -57,7 +57,7 @@ class RoundPlugin:
     def pytest_plugin_registered(self, plugin):
         path = getattr(plugin, "__file__", None)
         if isinstance(path, str) and os.path.basename(path) == "conftest.py":
-            self.conftests.add(os.path.abspath(path))
+            self.conftests[os.path.abspath(path)] = plugin
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
