@@ -367,15 +367,15 @@ class Reloader(_core.Gate):
         if self.reload_scope == "dependents":
             scope, why = self._dependents(stale)
             if scope is None:
-                logger.info("%s dependents: reloading every module of the packages instead: %s",
+                logger.info("dependents scope (%s): reloading every module of the packages instead: %s",
                             self._scope_label, why)
         failure = self._clear_and_import(stale, started, scope)
         if failure is not None and scope is not None and not _raised_by_changed_code(failure, stale):
             # A module left in place may hold what the cleared ones put into
             # it at import (a blueprint's routes, a registry): the whole
             # scope is what the user would get without this option.
-            logger.warning("%s dependents: the reload of %d modules failed (%s); reloading every module "
-                           "of the packages instead", self._scope_label, len(scope), summarize(failure))
+            logger.warning("dependents scope (%s): the reload of %d modules failed (%s); reloading every "
+                           "module of the packages instead", self._scope_label, len(scope), summarize(failure))
             failure = self._clear_and_import(stale, started, None)
         if failure is not None:
             self._fail(failure, started, restored=self._restored, stale=stale)
