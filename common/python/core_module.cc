@@ -157,6 +157,9 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   if (ok && config.poll_interval_seconds) ok = put("poll_interval", PyFloat_FromDouble(*config.poll_interval_seconds));
   if (ok && config.drain_timeout_seconds) ok = put("drain_timeout", PyFloat_FromDouble(*config.drain_timeout_seconds));
   if (ok && config.integrations) ok = put("integrations", ToPyList(*config.integrations));
+  if (ok && config.reload_scope) {
+    ok = put("reload_scope", PyUnicode_FromString(pyfresh::ReloadScopeName(*config.reload_scope)));
+  }
   if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
   if (ok && config.restart_on) ok = put("restart_on", ToPyList(*config.restart_on));
   if (ok && config.watch_ignore) ok = put("watch_ignore", ToPyList(*config.watch_ignore));

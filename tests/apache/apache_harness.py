@@ -288,6 +288,11 @@ class Httpd:
                 Require all granted
             </Directory>
             ''')
+        # CTest runs the suite a second time with PYFRESH_TEST_RELOAD_SCOPE=dependents:
+        # set server-wide, every virtual host inherits it.
+        scope = os.environ.get("PYFRESH_TEST_RELOAD_SCOPE")
+        if scope and "PyFreshReloadScope" not in self.body:
+            preamble += "PyFreshReloadScope %s\n" % scope
         text = "\n".join([preamble, textwrap.dedent(self.mpm_config), textwrap.dedent(self.preamble_extra),
                           textwrap.dedent(self.body)])
         entry, python = self.workspace.runtime()

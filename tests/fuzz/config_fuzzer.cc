@@ -36,11 +36,11 @@ constexpr size_t kMaxMessageBytes = 4096;
 
 constexpr const char* kOptions[] = {"enabled", "app",   "packages", "exclude",
                                     "debug",   "poll-interval", "watch", "restart-on", "drain-timeout",
-                                    "watch-ignore", "integrations"};
+                                    "watch-ignore", "integrations", "reload-scope"};
 constexpr const char* kDisplayNames[] = {"PyFresh",          "PyFreshApp",   "PyFreshPackages",
                                          "PyFreshExclude",   "PyFreshDebug", "PyFreshPollInterval",
                                          "PyFreshWatch",     "PyFreshRestartOn", "PyFreshDrainTimeout",
-                                         "PyFreshWatchIgnore", "PyFreshIntegrations"};
+                                         "PyFreshWatchIgnore", "PyFreshIntegrations", "PyFreshReloadScope"};
 
 [[noreturn]] void Fail(const char* what, const std::string& detail) {
   std::fprintf(stderr, "pyfresh fuzz check failed: %s\n%s\n", what, detail.c_str());

@@ -209,12 +209,14 @@ class ImportGraph:
                 found.update(self._files.get(path, ()))
         return found
 
-    def dependents(self, names):
+    def dependents(self, names, accounted_for=()):
         """(set, fallback_reason): `names` plus every recorded module that
         imports one of them, directly or transitively, limited to modules
         loaded now (an importer that is not loaded holds nothing old);
         fallback_reason is None, or why the set cannot be trusted: one of
-        them (loaded) has importers that could not be told."""
+        them (loaded) has importers that could not be told. Names in
+        `accounted_for` are not asked that (a framework integration knows
+        who imports them)."""
         names = set(names)
         modules = sys.modules
         with self._lock:
@@ -233,7 +235,7 @@ class ImportGraph:
             result = {n for n in seen if n in names or n in modules}
             for name in sorted(result):
                 reason = self._unknown.get(name)
-                if reason is not None and name in modules:
+                if reason is not None and name in modules and name not in accounted_for:
                     return result, "%s: %s" % (name, reason)
         return result, None
 

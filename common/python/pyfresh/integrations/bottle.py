@@ -38,6 +38,11 @@ class BottleIntegration(Integration):
                 paths.append(path)
         return paths
 
+    def scope(self, ctx, names):
+        # The fresh default app gets the routes of the re-imported modules
+        # only: every module that adds routes must be re-imported.
+        return "the default app is rebuilt from every module of the packages"
+
     def before(self, ctx):
         bottle = sys.modules["bottle"]
         ctx.state["stack"] = list(bottle.app)
