@@ -246,8 +246,9 @@ def test_a_conftest_change_applies(project, start):
     assert len(summaries(lines)) == 1, lines
 
 
-def test_affected_tests_run_first_then_the_rest(project, start):
-    loop = start()
+@pytest.mark.parametrize("scope", ["packages", "dependents"])
+def test_affected_tests_run_first_then_the_rest(project, start, scope):
+    loop = start("--reload-scope", scope)
     loop.waiting()
     # calc.other is imported by tests/test_other.py, through calc.wrap only.
     save(project / "calc/other.py", """
@@ -262,6 +263,12 @@ def test_affected_tests_run_first_then_the_rest(project, start):
     assert "1 passed" in first and "failed" not in first, lines
     assert "1 failed, 1 passed" in rest, lines
     assert "exit status 1" in lines[-1]
+    reload_line = [line for line in lines if "reloaded the tests under" in line][0]
+    if scope == "dependents":
+        # calc.other, calc.wrap and tests/test_other.py: not calc.ops, test_ops.py, test_pid.py
+        assert "(3 modules cleared" in reload_line and "their importers" in reload_line, reload_line
+    else:
+        assert "(3 modules cleared" not in reload_line, reload_line
 
 
 def test_a_failing_affected_test_stops_the_round(project, start):

@@ -395,7 +395,7 @@ class Reloader(_core.Gate):
         with what the integrations add; or (None, why) when that set could
         be wrong."""
         graph = self.import_graph
-        names = {self.spec.module_name}
+        names = {self.spec.module_name} if self.spec.module_name else set()  # the test loop's suite has none
         for path in stale:
             found = graph.modules_of_files((path,))
             if found:

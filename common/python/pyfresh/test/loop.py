@@ -71,7 +71,7 @@ class SuiteReloader(Reloader):
 
     def __init__(self, rootdir, packages=None, exclude=None, watch=None, poll_interval=None, reload_scope=None):
         pairs = keyword_pairs(packages=packages, exclude=exclude, watch=watch, poll_interval=poll_interval,
-                              **({"reload_scope": reload_scope} if reload_scope else {}))
+                              reload_scope=reload_scope)
         options = parse_config(pairs)
         self._explicit_packages = bool(options.get("packages"))
         self._test_patterns = ["test_*.py", "*_test.py"]
