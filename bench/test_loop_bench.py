@@ -26,8 +26,8 @@ Measured:
   cold   `python3 -m pytest -q -p no:cacheprovider tests` as a new process,
          from its start to its summary line (and to its exit), --cold-runs
          times after one warm-up run (bytecode written, page cache warm).
-  loop   `python3 -m pyfresh.test -- -q -p no:cacheprovider tests` started
-         once; then --saves in-place saves of app/leaf.py (a new constant,
+  loop   `python3 -m pyfresh.test --reload-scope S -- -q -p no:cacheprovider tests`
+         started once per scope S (packages, dependents); then --saves in-place saves of app/leaf.py (a new constant,
          the tests still pass), each from just before the write to (a) the
          summary line of the affected tests (tests/test_leaf.py and the test
          of app.mod00, which imports app.leaf) and (b) the round's last summary
@@ -147,9 +147,10 @@ def cold_run(project, env):
 
 
 class LoopProcess:
-    def __init__(self, project, env):
+    def __init__(self, project, env, scope):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pyfresh.test", "--", "-q", "-p", "no:cacheprovider", "tests"], cwd=project,
+            [sys.executable, "-m", "pyfresh.test", "--reload-scope", scope, "--", "-q", "-p", "no:cacheprovider",
+             "tests"], cwd=project,
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             start_new_session=True)
         self.lines = queue.Queue()
@@ -182,6 +183,33 @@ class LoopProcess:
                 self.proc.wait()
 
 
+def measure_loop(project, env, scope, saves):
+    loop = LoopProcess(project, env, scope)
+    try:
+        first = loop.until(r"waiting for saves")
+        first_summary = [line for _, line in first if SUMMARY.search(line)][-1].strip("= ")
+        affected_times, round_times = [], []
+        leaf = os.path.join(project, "app", "leaf.py")
+        for n in range(1, saves + 1):
+            text = "VALUE = %d\n\ndef value():\n    return VALUE\n" % n
+            saved = time.perf_counter()
+            with open(leaf, "w") as f:
+                f.write(text)
+            lines = loop.until(r"round \d+: exit status")
+            summaries = [(stamp, line) for stamp, line in lines if SUMMARY.search(line)]
+            if "exit status 0" not in lines[-1][1] or len(summaries) != 2:
+                raise SystemExit("unexpected round:\n%s" % "\n".join(l for _, l in lines))
+            affected_times.append(summaries[0][0] - saved)
+            round_times.append(summaries[-1][0] - saved)
+            sessions = [line.strip("= ") for _, line in summaries]
+            reload_line = [line for _, line in lines if "reloaded the tests under" in line][0]
+    finally:
+        loop.stop()
+    return {"first_summary": first_summary, "affected": affected_times, "round": round_times,
+            "affected_median": statistics.median(affected_times), "round_median": statistics.median(round_times),
+            "sessions": sessions, "reload_line": re.sub(r"^.* in ([\d.]+ ms)", r"\1", reload_line)}
+
+
 def fmt(seconds):
     return "%.0f ms" % (seconds * 1000) if seconds < 1 else "%.2f s" % seconds
 
@@ -193,10 +221,13 @@ def main():
     parser.add_argument("--saves", type=int, default=10)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--dep-modules", type=int, default=1500)
+    parser.add_argument("--scopes", nargs="+", default=["packages", "dependents"], choices=["packages", "dependents"])
     args = parser.parse_args()
     build_dir = os.path.abspath(args.build_dir)
     root = tempfile.mkdtemp(prefix="pyfresh-test-loop-bench-")
     try:
+        load_at_start = os.getloadavg()[0]
+        print("load average at the start: %.2f (2 CPUs, shared)" % load_at_start)
         project, site = generate(root, args.dep_modules)
         env = environment(build_dir, site)
         # What the dependencies alone cost to import (warm bytecode).
@@ -222,54 +253,41 @@ def main():
               % (fmt(cold_summary), len(cold), fmt(min(c[0] for c in cold)), fmt(max(c[0] for c in cold)),
                  fmt(cold_exit), cold[0][2]))
 
-        loop = LoopProcess(project, env)
-        try:
-            first = loop.until(r"waiting for saves")
-            first_summary = [line for _, line in first if SUMMARY.search(line)][-1]
-            affected_times, round_times, sessions = [], [], []
-            leaf = os.path.join(project, "app", "leaf.py")
-            for n in range(1, args.saves + 1):
-                text = "VALUE = %d\n\ndef value():\n    return VALUE\n" % n
-                saved = time.perf_counter()
-                with open(leaf, "w") as f:
-                    f.write(text)
-                lines = loop.until(r"round \d+: exit status")
-                summaries = [(stamp, line) for stamp, line in lines if SUMMARY.search(line)]
-                if "exit status 0" not in lines[-1][1] or len(summaries) != 2:
-                    raise SystemExit("unexpected round:\n%s" % "\n".join(l for _, l in lines))
-                affected_times.append(summaries[0][0] - saved)
-                round_times.append(summaries[-1][0] - saved)
-                sessions.append([line.strip("= ") for _, line in summaries])
-        finally:
-            loop.stop()
-        affected = statistics.median(affected_times)
-        whole = statistics.median(round_times)
-        print("loop: first run %s" % first_summary.strip("= "))
-        print("loop: save -> affected tests' summary %s (median of %d; min %s, max %s); e.g. %s"
-              % (fmt(affected), len(affected_times), fmt(min(affected_times)), fmt(max(affected_times)),
-                 sessions[-1][0]))
-        print("loop: save -> the round's summary line %s (median; min %s, max %s); e.g. %s"
-              % (fmt(whole), fmt(min(round_times)), fmt(max(round_times)), sessions[-1][1]))
-        print("ratio to the cold run (start -> summary): affected %.3f (1/%.0f), whole round %.3f (1/%.0f); "
-              "target <= 0.1" % (affected / cold_summary, cold_summary / affected, whole / cold_summary,
-                                 cold_summary / whole))
+        loops = {}
+        for scope in args.scopes:
+            loops[scope] = measure_loop(project, env, scope, args.saves)
+            m = loops[scope]
+            print("loop (reload-scope %s): first run %s" % (scope, m["first_summary"]))
+            print("  save -> affected tests' summary %s (median of %d; min %s, max %s); e.g. %s"
+                  % (fmt(m["affected_median"]), args.saves, fmt(min(m["affected"])), fmt(max(m["affected"])),
+                     m["sessions"][0]))
+            print("  save -> the round's summary line %s (median; min %s, max %s); e.g. %s"
+                  % (fmt(m["round_median"]), fmt(min(m["round"])), fmt(max(m["round"])), m["sessions"][1]))
+            print("  ratio to the cold run (start -> summary): affected %.3f (1/%.0f), whole round %.3f (1/%.0f); "
+                  "target <= 0.1" % (m["affected_median"] / cold_summary, cold_summary / m["affected_median"],
+                                     m["round_median"] / cold_summary, cold_summary / m["round_median"]))
+            print("  reload: %s" % m["reload_line"])
         result = {
             "date": time.strftime("%Y-%m-%d", time.gmtime()),
             "dep_modules": args.dep_modules,
             "heavydep_import_s": heavy_import,
             "django_setup_s": django_setup,
+            "load_average_at_start": load_at_start,
             "cold_runs": [{"summary_s": c[0], "exit_s": c[1]} for c in cold],
             "cold_summary_median_s": cold_summary,
             "cold_exit_median_s": cold_exit,
             "cold_summary_line": cold[0][2],
             "saves": args.saves,
-            "save_to_affected_summary_s": affected_times,
-            "save_to_round_summary_s": round_times,
-            "save_to_affected_summary_median_s": affected,
-            "save_to_round_summary_median_s": whole,
-            "round_summaries": sessions[-1],
-            "ratio_round_to_cold": whole / cold_summary,
-            "ratio_affected_to_cold": affected / cold_summary,
+            "loop": {scope: {
+                "save_to_affected_summary_s": m["affected"],
+                "save_to_round_summary_s": m["round"],
+                "save_to_affected_summary_median_s": m["affected_median"],
+                "save_to_round_summary_median_s": m["round_median"],
+                "round_summaries": m["sessions"],
+                "reload_line": m["reload_line"],
+                "ratio_round_to_cold": m["round_median"] / cold_summary,
+                "ratio_affected_to_cold": m["affected_median"] / cold_summary,
+            } for scope, m in loops.items()},
         }
         out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "test_loop.json")
         os.makedirs(os.path.dirname(out), exist_ok=True)

@@ -25,7 +25,12 @@ def main(argv=None):
                         help="the directory relative --watch paths are resolved against (default: .)")
     args = parser.parse_args(argv)
 
-    from .loop import TestLoop  # after parsing: --help needs no pytest
+    try:
+        from .loop import TestLoop  # after parsing: --help needs no pytest
+    except ImportError as error:
+        if getattr(error, "name", None) not in ("pytest", "_pytest"):
+            raise
+        parser.exit(4, "python3 -m pyfresh.test: pytest is not installed (Debian: apt install python3-pytest)\n")
 
     loop = TestLoop(pytest_args, rootdir=args.rootdir, **loop_keywords(args))
     return loop.run()
