@@ -124,6 +124,7 @@ class Reloader(_core.Gate):
         self._kept_by_parent = {}
         self._restored = 0
         self._failed_importing = False
+        self._failed_paths = frozenset()  # stale files of failed reloads since the last success
         self._recording = None
         # Every file the import tracker ever tracked for this reloader (see
         # _track_paths): never dropped, as code from it may still run.
@@ -366,7 +367,9 @@ class Reloader(_core.Gate):
         self.last_trigger = self.last_trigger_files[0] if stale else None
         scope = None
         if self.reload_scope == "dependents":
-            scope, why = self._dependents(stale)
+            # The files of a failed reload are still to import: a save of
+            # another file must not serve the old modules in their place.
+            scope, why = self._dependents(list(stale) + [p for p in self._failed_paths if p not in stale])
             if scope is None:
                 logger.info("dependents scope (%s): reloading every module of the packages instead: %s",
                             self._scope_label, why)
@@ -380,7 +383,10 @@ class Reloader(_core.Gate):
                            "module of the packages instead", self._scope_label, len(scope), summarize(failure))
             failure = self._clear_and_import(stale, started, None)
         if failure is not None:
+            self._failed_paths = set(self._failed_paths) | set(stale)
             self._fail(failure, started, restored=self._restored, stale=stale)
+        else:
+            self._failed_paths = frozenset()
 
     def _dependents(self, stale):
         """(module names to clear, None) for the dependents scope: the
