@@ -119,9 +119,10 @@ def test_relative_imports_of_every_kind(app, on_path):
     before = _modules(app, "sub", "sub.inner", "sub.leaf", "top", "views")
     app.write("top", "WORD = 'top-2'\n")
     assert call(reloader) == (200, "leaf-2 top-2")
-    # `from .. import top` reads the package: sub and inner import it.
-    assert _reloaded(app, before) == {"top", "sub", "sub.inner", "views"}
-    # The kept submodule stays an attribute of the re-imported package.
+    # `from .. import top` reads the package: sub and inner import it; a
+    # package reloaded takes its submodules along (`import a.b.c` would
+    # find a.b.c loaded and never import the new a.b).
+    assert _reloaded(app, before) == {"top", "sub", "sub.inner", "sub.leaf", "views"}
     assert sys.modules[app.name + ".sub"].leaf is sys.modules[app.name + ".sub.leaf"]
 
 
@@ -278,3 +279,19 @@ def test_bad_reload_scope_is_refused_naming_the_option():
     with pytest.raises(pyfresh.ConfigError, match="PyFreshReloadScope: invalid value 'all'"):
         pyfresh.Reloader.from_config([("app", "x.wsgi:application"), ("reload-scope", "all", "PyFreshReloadScope")])
     assert pyfresh.parse_config([("reload-scope", "Dependents")]) == {"reload_scope": "dependents"}
+
+
+def test_after_a_failed_reload_a_save_of_another_module_does_not_serve_the_old_one(site):
+    """views.py is broken; a save of helpers.py (which views imports, so
+    views would be re-imported anyway) and one of other.py (which it does
+    not need re-importing for) both try the broken file again."""
+    reloader = pyfresh.Reloader(site.spec(), reload_scope="dependents")
+    assert call(reloader) == (200, "BASE-1")
+    site.write("views", "from . import helpers, models\n\ndef render(:\n")
+    assert call(reloader)[0] == 500
+    site.write("base", "class Base:\n    KIND = 'base-2'\n")
+    assert call(reloader)[0] == 500
+    site.write("other", "VALUE = 'other-2'\n")
+    assert call(reloader)[0] == 500
+    site.write("views", "from . import helpers, models\n\ndef render():\n    return helpers.shout(models.Model.KIND)\n")
+    assert call(reloader) == (200, "BASE-2")

@@ -36,9 +36,9 @@ How the graph is recorded, at import time only (nothing per request):
   imported by pyfresh's app loader, is the root and never unknown.
 
 Cycles need no order: the set is closed under "imports", so every member of
-a cycle that reaches a stale module is in it. A submodule is not a
-dependent of its package (the reloader sets kept submodules as attributes
-of a re-imported package).
+a cycle that reaches a stale module is in it. The loaded submodules of a
+package in the set are in it too: ``import a.b.c`` finds ``a.b.c`` loaded
+and would never import the new ``a.b``.
 
 Changes made while a reload imports can be undone: ``begin()`` starts a
 journal, ``rollback()`` puts back what was recorded before, ``commit()``
@@ -211,7 +211,8 @@ class ImportGraph:
 
     def dependents(self, names, accounted_for=()):
         """(set, fallback_reason): `names` plus every recorded module that
-        imports one of them, directly or transitively, limited to modules
+        imports one of them, directly or transitively, and the submodules of
+        every package among them, limited to modules
         loaded now (an importer that is not loaded holds nothing old);
         fallback_reason is None, or why the set cannot be trusted: one of
         them (loaded) has importers that could not be told. Names in
@@ -223,15 +224,29 @@ class ImportGraph:
             seen = set(names)
             todo = list(names)
             while todo:
-                name = todo.pop()
-                for importer in self._static_importers.get(name, ()):
-                    if importer not in seen:
-                        seen.add(importer)
-                        todo.append(importer)
-                for importer in self._runtime.get(name, ()):
-                    if importer not in seen:
-                        seen.add(importer)
-                        todo.append(importer)
+                while todo:
+                    name = todo.pop()
+                    for importer in self._static_importers.get(name, ()):
+                        if importer not in seen:
+                            seen.add(importer)
+                            todo.append(importer)
+                    for importer in self._runtime.get(name, ()):
+                        if importer not in seen:
+                            seen.add(importer)
+                            todo.append(importer)
+                # The loaded submodules of a package in the set: `import
+                # a.b.c` finds a.b.c loaded and never imports a new a.b.
+                for name in list(modules):
+                    if "." not in name or name in seen:
+                        continue
+                    parent = name.rpartition(".")[0]
+                    while parent:
+                        if parent in seen:
+                            if self.covers(name):
+                                seen.add(name)
+                                todo.append(name)
+                            break
+                        parent = parent.rpartition(".")[0]
             result = {n for n in seen if n in names or n in modules}
             for name in sorted(result):
                 reason = self._unknown.get(name)

@@ -127,6 +127,8 @@ class Reloader(_core.Gate):
         self._force_source = frozenset()
         self._kept_by_parent = {}
         self._restored = 0
+        self._failed_importing = False
+        self._failed_paths = frozenset()  # stale files of failed reloads since the last success
         self._recording = None
         # Every file the import tracker ever tracked for this reloader (see
         # _track_paths): never dropped, as code from it may still run.
@@ -373,12 +375,15 @@ class Reloader(_core.Gate):
         self.last_trigger = self.last_trigger_files[0] if stale else None
         scope = None
         if self.reload_scope == "dependents":
-            scope, why = self._dependents(stale)
+            # The files of a failed reload are still to import: a save of
+            # another file must not serve the old modules in their place.
+            scope, why = self._dependents(list(stale) + [p for p in self._failed_paths if p not in stale])
             if scope is None:
                 logger.info("dependents scope (%s): reloading every module of the packages instead: %s",
                             self._scope_label, why)
         failure = self._clear_and_import(stale, started, scope)
-        if failure is not None and scope is not None and not _raised_by_changed_code(failure, stale):
+        if (failure is not None and scope is not None and self._failed_importing
+                and not _raised_by_changed_code(failure, stale)):
             # A module left in place may hold what the cleared ones put into
             # it at import (a blueprint's routes, a registry): the whole
             # scope is what the user would get without this option.
@@ -386,7 +391,10 @@ class Reloader(_core.Gate):
                            "module of the packages instead", self._scope_label, len(scope), summarize(failure))
             failure = self._clear_and_import(stale, started, None)
         if failure is not None:
+            self._failed_paths = set(self._failed_paths) | set(stale)
             self._fail(failure, started, restored=self._restored, stale=stale)
+        else:
+            self._failed_paths = frozenset()
 
     def _dependents(self, stale):
         """(module names to clear, None) for the dependents scope: the
@@ -464,11 +472,15 @@ class Reloader(_core.Gate):
             self._restart_on.refresh()
             self._recording.update(self._track_new_watched())
             importlib.invalidate_caches()
+            phase = "integrations"
             try:
                 self._integrations.before_import()  # these raise: undone like a failed import
+                phase = "import"
                 new_app = self._import_app()
+                phase = "integrations"
                 self._integrations.after(new_app)
             except BaseException as exc:
+                self._failed_importing = phase == "import"
                 fresh = {n for n, m in list(sys.modules.items())
                          if after_clear.get(n) is not m and self._policy.covers(n)}
                 for name in fresh:

@@ -350,7 +350,7 @@ class DjangoIntegration(Integration):
             return []
         signal_type = dispatch.Signal
         for name, module in list(sys.modules.items()):
-            if name in self._scanned or module is None or ctx.covers(name):
+            if name in self._scanned or module is None or ctx.in_packages(name):
                 continue
             self._scanned.add(name)
             try:
