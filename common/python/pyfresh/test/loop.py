@@ -237,7 +237,7 @@ class TestLoop:
                 return self._session_round(frozenset())
             return self._session_round(None)
         names = ", ".join(sorted(os.path.relpath(f) for f in files))
-        logger.info("%s changed; running the affected tests first: %s", what, names)
+        logger.info("%s changed; running the affected tests%s: %s", what, "" if self.affected_only else " first", names)
         status = self._session_round(files)
         if self.affected_only or self._interrupted or status not in (OK, NO_TESTS_COLLECTED):
             return status
