@@ -137,6 +137,10 @@ def start(project):
     loops = []
 
     def start_loop(*loop_args, pytest_args=("-v", "-p", "no:cacheprovider", "tests"), plugin=False):
+        # CTest runs the suite a second time with PYFRESH_TEST_RELOAD_SCOPE=dependents.
+        scope = os.environ.get("PYFRESH_TEST_RELOAD_SCOPE")
+        if scope and "--reload-scope" not in loop_args:
+            loop_args = ("--reload-scope", scope) + loop_args
         if plugin:
             argv = [sys.executable, "-m", "pytest", "--reload-loop", *loop_args, *pytest_args]
         else:
@@ -281,6 +285,30 @@ def test_a_failing_affected_test_stops_the_round(project, start):
     lines = loop.waiting()
     assert ran_files(lines) == ["test_other.py"], lines  # the rest runs only after a pass
     assert len(summaries(lines)) == 1 and "1 failed" in summaries(lines)[0], lines
+
+
+def test_session_fixtures_are_set_up_again_each_round_and_watch_paths_start_one(project, start):
+    write(str(project / "tests/conftest.py"), """
+        import os
+        import pytest
+
+        @pytest.fixture
+        def two():
+            return 2
+
+        @pytest.fixture(scope="session", autouse=True)
+        def session_setup():
+            with open(os.path.join(os.path.dirname(__file__), "..", "setups"), "a") as f:
+                f.write("x\\n")
+            yield
+        """)
+    write(str(project / "data.txt"), "1\n")
+    loop = start("--watch", "data.txt")
+    loop.waiting()
+    save(project / "data.txt", "2\n")
+    lines = loop.waiting()
+    assert any("data.txt changed; running every test" in line and "not a module" in line for line in lines), lines
+    assert (project / "setups").read_text().split() == ["x", "x"]  # one per session
 
 
 def test_affected_only_runs_only_the_affected_tests(project, start):

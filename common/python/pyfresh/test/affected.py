@@ -22,6 +22,11 @@ def affected_test_files(graph, changed_paths, test_modules, new_test_files=()):
     if graph is None:
         return None, "no import graph in this engine"
     names = set(graph.modules_of_files(changed))
+    for path in changed:
+        # A watched data file (or a directory whose new entries are the
+        # new test files): which tests read it cannot be told.
+        if not os.path.isdir(path) and path not in test_modules and not graph.modules_of_files([path]):
+            return None, "%s is not a module the tests import" % path
     dependents, fallback = graph.dependents(names)
     if fallback:
         return None, "the import graph cannot tell: %s" % fallback
