@@ -23,6 +23,8 @@ def pytest_addoption(parser):
         if keywords.get("action") == "extend":
             keywords["action"] = "append"  # pytest's parser: one value per option
             keywords.pop("nargs", None)
+            keywords["help"] += "; one per option, repeated for more"
+
         group.addoption(_pytest_name(name), dest="reload_" + name.replace("-", "_").replace("reload_", ""),
                         **keywords)
 
