@@ -363,7 +363,9 @@ def test_ctrl_c_ends_with_the_last_rounds_status(project, start):
 
 
 def test_pytest_reload_loop_plugin(project, start):
-    loop = start(plugin=True)
+    # The loop's own options are taken out of the rounds' arguments (a
+    # round given --reload-loop would start a loop inside the loop).
+    loop = start("--reload-packages", "calc", "--reload-exclude=calc.wrap", plugin=True)
     first = loop.waiting()
     assert "1 failed, 2 passed" in summaries(first)[-1], first
     save(project / "calc/ops.py", """
@@ -373,6 +375,7 @@ def test_pytest_reload_loop_plugin(project, start):
     lines = loop.waiting()
     assert ran_files(lines)[0] == "test_ops.py", lines
     assert "exit status 0" in lines[-1]
+    assert any("packages given; reloading calc" in line and "(kept: calc.wrap)" in line for line in first), first
     pids = set((project / "pids").read_text().split())
     assert pids == {str(loop.proc.pid)}
     assert loop.interrupt() == 0
