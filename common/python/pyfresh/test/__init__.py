@@ -10,6 +10,6 @@ servers) and the tests run again in the same process: the tests affected by
 the save first (test modules that import a changed module, directly or
 transitively), then, when they pass, the rest. See loop.py.
 
-Nothing is imported here: pytest loads ``pyfresh.test.plugin`` in every
-session once pyfresh is installed, and it must stay cheap.
+The pytest plugin itself is the top-level module ``pytest_pyfresh`` (pytest
+imports it in every session; it must not import the engine).
 """

@@ -8,7 +8,6 @@ rest. Ctrl-C ends it with the last round's exit status."""
 import argparse
 import sys
 
-from .options import OPTIONS, loop_keywords
 
 
 def main(argv=None):
@@ -17,6 +16,13 @@ def main(argv=None):
     if "--" in argv:
         at = argv.index("--")
         argv, pytest_args = argv[:at], argv[at + 1:]
+    try:
+        # The option table, shared with the pytest plugin (which imports pytest).
+        from pytest_pyfresh import OPTIONS, loop_keywords
+    except ImportError as error:
+        if getattr(error, "name", None) not in ("pytest", "_pytest"):
+            raise
+        sys.exit("python3 -m pyfresh.test: pytest is not installed (Debian: apt install python3-pytest)")
     parser = argparse.ArgumentParser(prog="python3 -m pyfresh.test", description=__doc__.split("\n\n")[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, keywords in OPTIONS:
@@ -25,12 +31,7 @@ def main(argv=None):
                         help="the directory relative --watch paths are resolved against (default: .)")
     args = parser.parse_args(argv)
 
-    try:
-        from .loop import TestLoop  # after parsing: --help needs no pytest
-    except ImportError as error:
-        if getattr(error, "name", None) not in ("pytest", "_pytest"):
-            raise
-        parser.exit(4, "python3 -m pyfresh.test: pytest is not installed (Debian: apt install python3-pytest)\n")
+    from .loop import TestLoop
 
     loop = TestLoop(pytest_args, rootdir=args.rootdir, **loop_keywords(args))
     return loop.run()

@@ -1,10 +1,43 @@
-"""``pytest --reload-loop``: the test loop as a pytest plugin (entry point
-``pytest11``, registered by pyfresh's dist-info). Without --reload-loop it
-only adds its options; pyfresh's engine is not even imported."""
+"""``pytest --reload-loop``: pyfresh's test loop (``pyfresh.test``) as a
+pytest plugin, registered through the ``pytest11`` entry point of pyfresh's
+dist-info, and the loop's option table, shared with ``python3 -m
+pyfresh.test``.
+
+A top-level module, not part of the ``pyfresh`` package: pytest imports
+every registered plugin in every session, and importing anything under
+``pyfresh`` imports the engine (about 40 ms here). Without --reload-loop
+this only adds the options."""
 
 import pytest
 
-from .options import OPTIONS
+# (name, argparse keywords); the CLI spells them --NAME, pytest --reload-NAME
+# (but --affected-only, which pytest takes as it is).
+OPTIONS = [
+    ("packages", dict(nargs="+", action="extend", default=None, metavar="P",
+                      help="packages to reload (default: inferred from what the tests import, "
+                           "test modules included)")),
+    ("exclude", dict(nargs="+", action="extend", default=None, metavar="M",
+                     help="modules kept across reloads (their edits trigger nothing)")),
+    ("watch", dict(nargs="+", action="extend", default=None, metavar="PATH",
+                   help="files, directories or glob patterns whose change runs the tests again")),
+    ("poll-interval", dict(type=float, default=None, metavar="SECONDS",
+                           help="force stat polling instead of inotify")),
+    ("reload-scope", dict(default=None, choices=("packages", "dependents"),
+                          help="what a save clears: every module of the packages (default) or the "
+                               "changed modules and their importers")),
+    ("affected-only", dict(action="store_true", default=False,
+                           help="after a save, run only the tests affected by it")),
+]
+
+
+def loop_keywords(values):
+    """TestLoop keyword arguments from parsed values (an argparse namespace
+    or pytest's config.option), named by OPTIONS' dest names."""
+    get = lambda name: getattr(values, name, None)
+    return dict(packages=get("packages"), exclude=get("exclude"), watch=get("watch"),
+                poll_interval=get("poll_interval"), reload_scope=get("reload_scope"),
+                affected_only=bool(get("affected_only")))
+
 
 # The loop's own arguments, removed before the rounds' sessions get the rest.
 _FLAG = "--reload-loop"
@@ -33,7 +66,7 @@ def pytest_addoption(parser):
 def pytest_cmdline_main(config):
     if not config.getoption("reload_loop"):
         return None
-    from .loop import TestLoop
+    from pyfresh.test.loop import TestLoop
 
     values = _Values(config)
     loop = TestLoop(_session_args(config), rootdir=str(config.rootpath), **_keywords(values))
@@ -53,7 +86,6 @@ class _Values:
 
 
 def _keywords(values):
-    from .options import loop_keywords
     return loop_keywords(values)
 
 
