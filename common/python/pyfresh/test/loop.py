@@ -254,6 +254,8 @@ class TestLoop:
         status = self._session_round(files)
         if self.affected_only or self._interrupted or status not in (OK, NO_TESTS_COLLECTED):
             return status
+        if set(self.test_modules) <= set(files):
+            return status  # the affected tests were all of them
         logger.info("the affected tests pass; running the rest")
         rest = self._session(skip=files)
         if rest == NO_TESTS_COLLECTED:
