@@ -20,6 +20,8 @@ import os
 import sys
 import time
 
+import pytest
+
 from .. import scope
 from ..config import keyword_pairs, parse_config
 from ..log import logger
@@ -27,7 +29,7 @@ from ..reloader import Reloader, _describe_paths
 from . import affected as affected_module
 from .session import RoundPlugin
 
-# pytest's exit statuses (pytest.ExitCode, without importing pytest early).
+# pytest's exit statuses (pytest.ExitCode).
 OK = 0
 TESTS_FAILED = 1
 INTERRUPTED = 2
@@ -267,8 +269,6 @@ class TestLoop:
         return self._session(select=select)
 
     def _session(self, select=None, skip=None):
-        import pytest  # here: `pytest --reload-loop` imports this module from pytest already
-
         plugin = RoundPlugin(select=select, skip=skip)
         _remove_rewritten_bytecode(self.reloader.changes)
         self.reloader.begin_round()
@@ -287,6 +287,8 @@ class TestLoop:
             self.test_modules = dict(plugin.test_files)
         else:
             self.test_modules.update(plugin.test_files)
+            # A part of the suite does not see deleted files go.
+            self.test_modules = {p: n for p, n in self.test_modules.items() if os.path.exists(p)}
         self.reloader.watch_test_files(plugin.roots, plugin.patterns)
         self._restore_sys_path()
         return status
