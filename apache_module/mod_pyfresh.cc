@@ -112,6 +112,10 @@ const command_rec pyfresh_directives[] = {
     PYFRESH_ITERATE("PyFreshIntegrations", "integrations",
                     "Framework integrations: On (every one, the default), Off, or the names of those "
                     "to use (django flask bottle, or your own)"),
+    PYFRESH_TAKE1("PyFreshReloadScope", "reload-scope",
+                  "Packages|Dependents: what a reload clears: every module of the packages (the "
+                  "default), or the changed modules and those importing them (falling back to the "
+                  "packages when the import graph cannot tell)"),
     PYFRESH_TAKE1("PyFreshDrainTimeout", "drain-timeout",
                   "Seconds (0.5, 2s, 250ms; default 1): how long a reload waits for requests still "
                   "running (streaming responses until closed) before it goes ahead; new requests "

@@ -426,11 +426,15 @@ def uwsgi_saves(args, harness, build_dir, kind, mechanisms=SAVE_MECHANISMS, log=
 # -- (c) memory per reload ----------------------------------------------------------------
 
 
-def memory_per_reload(harness, build_dir, reloads, warmup, kind="hello", log=print):
-    """KB of worker RSS kept per reload: pyfresh, and uWSGI's own loader."""
+MEMORY_VARIANTS = (("pyfresh", "pyfresh", ()), ("uwsgi-loader", "uwsgi-loader", ()))
+
+
+def memory_per_reload(harness, build_dir, reloads, warmup, kind="hello", log=print, variants=MEMORY_VARIANTS):
+    """KB of worker RSS kept per reload: pyfresh, and uWSGI's own loader
+    (variants: (name, Server variant, extra uWSGI options))."""
     results = {}
-    for name, variant in (("pyfresh", "pyfresh"), ("uwsgi-loader", "uwsgi-loader")):
-        server = Server(harness, build_dir, variant, kind, processes=1)
+    for name, variant, extra in variants:
+        server = Server(harness, build_dir, variant, kind, processes=1, extra=extra)
         poller = apache_bench.Poller(server.port, HOST, timeout=30)
         trigger = apache_bench.Poller(server.port, HOST, timeout=30)
         try:

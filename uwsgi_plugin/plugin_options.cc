@@ -89,6 +89,7 @@ pyfresh::Status ResolveOptions(const RawOptions& raw, Options* out) {
       {"restart-on", raw.restart_on, false}, {"drain-timeout", raw.drain_timeout, false},
       {"integrations", raw.integrations, false},
       {"live-reload", raw.live_reload, true},
+      {"reload-scope", raw.reload_scope, false},
   };
   for (const auto& list : lists) {
     pyfresh::Status status = SetAll(&options.config, list.core_name, list.values, list.is_flag);

@@ -34,6 +34,7 @@ struct RawOptions {
   uwsgi_string_list* drain_timeout;
   uwsgi_string_list* integrations;
   uwsgi_string_list* live_reload;
+  uwsgi_string_list* reload_scope;
 };
 
 // One `pyfresh-app = [MOUNTPOINT=]SPEC`.

@@ -287,6 +287,9 @@ constexpr char kHelpDrainTimeout[] =
     "requests wait meanwhile (default: 1)";
 constexpr char kHelpIntegrations[] =
     "framework integrations: on (every one, the default), off, or the names of those to use (django flask bottle)";
+constexpr char kHelpReloadScope[] =
+    "what a reload clears: packages (every module of the packages, the default) or dependents (the changed "
+    "modules and those importing them; falls back to packages when unsure)";
 constexpr char kHelpWatch[] =
     "a non-Python file, directory (recursive) or glob whose change reloads the app; one per value, repeatable";
 constexpr char kHelpRestartOn[] =
@@ -318,6 +321,8 @@ struct uwsgi_option g_options[] = {
      OptionAdd, &g_raw.integrations, 0},
     {const_cast<char*>("pyfresh-live-reload"), no_argument, 0, const_cast<char*>(kHelpLiveReload), OptionAdd,
      &g_raw.live_reload, 0},
+    {const_cast<char*>("pyfresh-reload-scope"), required_argument, 0, const_cast<char*>(kHelpReloadScope),
+     OptionAdd, &g_raw.reload_scope, 0},
     {nullptr, 0, 0, nullptr, nullptr, nullptr, 0},
 };
 

@@ -11,6 +11,7 @@
 #include <structmember.h>
 
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -156,6 +157,9 @@ PyObject* ConfigToDict(const pyfresh::Config& config) {
   if (ok && config.poll_interval_seconds) ok = put("poll_interval", PyFloat_FromDouble(*config.poll_interval_seconds));
   if (ok && config.drain_timeout_seconds) ok = put("drain_timeout", PyFloat_FromDouble(*config.drain_timeout_seconds));
   if (ok && config.integrations) ok = put("integrations", ToPyList(*config.integrations));
+  if (ok && config.reload_scope) {
+    ok = put("reload_scope", PyUnicode_FromString(pyfresh::ReloadScopeName(*config.reload_scope)));
+  }
   if (ok && config.watch) ok = put("watch", ToPyList(*config.watch));
   if (ok && config.restart_on) ok = put("restart_on", ToPyList(*config.restart_on));
   if (ok && config.watch_ignore) ok = put("watch_ignore", ToPyList(*config.watch_ignore));
@@ -643,6 +647,38 @@ PyObject* DetectorRequestCheck(PyObject* self_object, PyObject*) {
   return PyBool_FromLong(stale);
 }
 
+// Detector.wait(timeout): WaitForChange with the GIL released; a signal
+// (Ctrl-C) that ends the sleep raises here, as time.sleep() would.
+PyObject* DetectorWait(PyObject* self_object, PyObject* timeout_object) {
+  auto* self = reinterpret_cast<DetectorObject*>(self_object);
+  if (!DetectorReady(self)) return nullptr;
+  const double seconds = PyFloat_AsDouble(timeout_object);
+  if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
+    PyErr_Format(PyExc_ValueError, "timeout must be between 0 and 86400 seconds, not %R", timeout_object);
+    return nullptr;
+  }
+  bool stale = false;
+  std::exception_ptr failure;
+  Py_BEGIN_ALLOW_THREADS
+  try {
+    stale = self->detector->WaitForChange(static_cast<int64_t>(seconds * 1e9));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  Py_END_ALLOW_THREADS
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (...) {
+      return SetErrorFromCurrentException();
+    }
+  }
+  if (HasPendingLog(self) && FlushDetectorLog(self) < 0) return nullptr;
+  if (PyErr_CheckSignals() < 0) return nullptr;
+  return PyBool_FromLong(stale);
+}
+
 PyObject* DetectorStalePaths(PyObject* self_object, PyObject*) {
   auto* self = reinterpret_cast<DetectorObject*>(self_object);
   if (!DetectorReady(self)) return nullptr;
@@ -692,6 +728,9 @@ PyMethodDef detector_methods[] = {
     {"request_check", DetectorRequestCheck, METH_NOARGS,
      "The check each request makes: True when a tracked file is stale; polled files are compared at most "
      "once per poll interval."},
+    {"wait", DetectorWait, METH_O,
+     "wait(timeout): check(); when nothing is stale, sleep (GIL released) at most timeout seconds for a "
+     "change and check again. False means nothing is stale yet (call it again)."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -18,6 +18,7 @@ enum class Option {
   kIntegrations,
   kWatchIgnore,
   kLiveReload,
+  kReloadScope,
 };
 
 struct OptionName {
@@ -33,10 +34,12 @@ constexpr OptionName kOptions[] = {
     {"drain-timeout", Option::kDrainTimeout},
     {"integrations", Option::kIntegrations},
     {"live-reload", Option::kLiveReload},
+    {"reload-scope", Option::kReloadScope},
 };
 
 constexpr char kKnownOptions[] =
-    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, watch-ignore, drain-timeout, integrations, live-reload";
+    "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, watch-ignore, drain-timeout, integrations, "
+    "live-reload, reload-scope";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
 bool LookupOption(std::string_view name, Option* option) {
@@ -168,6 +171,19 @@ Status ParseIntegrations(std::string_view label, std::string_view value,
   }
   *out = std::move(parsed);
   return Status::Ok();
+}
+
+Status ParseReloadScope(std::string_view label, std::string_view value, std::optional<ReloadScope>* out) {
+  std::string_view word = internal::TrimAsciiSpace(value);
+  if (EqualsIgnoreCase(word, "packages")) {
+    *out = ReloadScope::kPackages;
+    return Status::Ok();
+  }
+  if (EqualsIgnoreCase(word, "dependents")) {
+    *out = ReloadScope::kDependents;
+    return Status::Ok();
+  }
+  return OptionError(label, "invalid value " + QuoteForMessage(value) + " (expected packages or dependents)");
 }
 
 // A watch-ignore value: one fnmatch pattern for a file name.
@@ -304,6 +320,8 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
       return ParseSeconds(label, value, &config->drain_timeout_seconds);
     case Option::kIntegrations:
       return ParseIntegrations(label, value, &config->integrations);
+    case Option::kReloadScope:
+      return ParseReloadScope(label, value, &config->reload_scope);
   }
   return Status::Error("internal error: unhandled option");
 }
@@ -418,6 +436,7 @@ Config MergeConfig(const Config& parent, const Config& child) {
   merged.drain_timeout_seconds =
       child.drain_timeout_seconds.has_value() ? child.drain_timeout_seconds : parent.drain_timeout_seconds;
   merged.integrations = child.integrations.has_value() ? child.integrations : parent.integrations;
+  merged.reload_scope = child.reload_scope.has_value() ? child.reload_scope : parent.reload_scope;
   merged.watch = child.watch.has_value() ? child.watch : parent.watch;
   merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
   merged.watch_ignore = child.watch_ignore.has_value() ? child.watch_ignore : parent.watch_ignore;
@@ -441,6 +460,7 @@ std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& con
   if (config.integrations.has_value()) {
     pairs.emplace_back("integrations", config.integrations->empty() ? "off" : JoinList(*config.integrations));
   }
+  if (config.reload_scope.has_value()) pairs.emplace_back("reload-scope", ReloadScopeName(*config.reload_scope));
   AppendPathPairs("watch", config.watch, &pairs);
   AppendPathPairs("restart-on", config.restart_on, &pairs);
   AppendPathPairs("watch-ignore", config.watch_ignore, &pairs);
@@ -485,6 +505,10 @@ Status ParseSerializedConfig(std::string_view text, Config* out) {
   }
   *out = std::move(parsed);
   return Status::Ok();
+}
+
+const char* ReloadScopeName(ReloadScope scope) {
+  return scope == ReloadScope::kDependents ? "dependents" : "packages";
 }
 
 bool IsKnownOption(std::string_view name) {

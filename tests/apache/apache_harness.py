@@ -116,6 +116,24 @@ class Workspace:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+# CTest runs the suite a second time with PYFRESH_TEST_RELOAD_SCOPE=dependents
+# (tests/apache/CMakeLists.txt): every Httpd then sets PyFreshReloadScope
+# next to each PyFreshApp (where it has the same reach).
+RELOAD_SCOPE = os.environ.get("PYFRESH_TEST_RELOAD_SCOPE") or None
+
+
+def with_reload_scope(body):
+    if not RELOAD_SCOPE or "PyFreshReloadScope" in body:
+        return body
+    lines = []
+    for line in body.splitlines(keepends=True):
+        lines.append(line)
+        stripped = line.lstrip()
+        if stripped.startswith("PyFreshApp "):
+            lines.append("%sPyFreshReloadScope %s\n" % (line[:len(line) - len(stripped)], RELOAD_SCOPE))
+    return "".join(lines)
+
+
 def embedded_config(python_path, threads=8):
     """mod_wsgi embedded mode in one Apache child of the worker MPM, with
     `threads` threads, every app in the main interpreter (%{GLOBAL}): every
@@ -289,7 +307,7 @@ class Httpd:
             </Directory>
             ''')
         text = "\n".join([preamble, textwrap.dedent(self.mpm_config), textwrap.dedent(self.preamble_extra),
-                          textwrap.dedent(self.body)])
+                          with_reload_scope(textwrap.dedent(self.body))])
         entry, python = self.workspace.runtime()
         return substitute(text, {
             "PORT": str(port),

@@ -36,6 +36,7 @@ PyFreshPollInterval 250ms
     PyFreshPollInterval 0
     PyFreshDrainTimeout 2s
     PyFreshIntegrations django flask
+    PyFreshReloadScope Dependents
 </VirtualHost>
 <VirtualHost 127.0.0.1:8>
     ServerName b.test
@@ -77,6 +78,7 @@ BAD_VALUES = [
     ("PyFreshDrainTimeout", "-1"),
     ("PyFreshIntegrations", "dj/ango"),
     ("PyFreshLiveReload", "sometimes"),
+    ("PyFreshReloadScope", "modules"),
 ]
 
 

@@ -140,6 +140,9 @@ def test_directives_merge_with_the_main_server(server):
     a = pyfresh.parse_serialized_config(get_ok(server, "a.test", "/config"))
     b = pyfresh.parse_serialized_config(get_ok(server, "b.test", "/config"))
     off = pyfresh.parse_serialized_config(get_ok(server, "off.test", "/config"))
+    if harness.RELOAD_SCOPE:  # the harness set PyFreshReloadScope next to each PyFreshApp
+        for config in (a, b, off):
+            assert config.pop("reload_scope") == harness.RELOAD_SCOPE
     assert a == {"app": "appa.main:application", "packages": ["appa", "appa_extra"],
                  "exclude": ["appa.settings"], "debug": True}
     assert b == {"enabled": True, "app": "appb.main:application", "packages": ["appb"], "debug": False,

@@ -12,6 +12,28 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
 
+# CTest runs this suite twice: as is, and with the reload scope set to
+# "dependents" (tests/python/CMakeLists.txt). Every Reloader a test builds
+# without choosing a scope, in-process or served, then gets that scope.
+RELOAD_SCOPE = os.environ.get("PYFRESH_TEST_RELOAD_SCOPE") or None
+
+
+def _default_reload_scope(scope):
+    from pyfresh import reloader
+
+    original = reloader.Reloader._setup
+
+    def _setup(self, options, *args, **kwargs):
+        options = dict(options)
+        options.setdefault("reload_scope", scope)
+        return original(self, options, *args, **kwargs)
+
+    reloader.Reloader._setup = _setup
+
+
+if RELOAD_SCOPE:
+    _default_reload_scope(RELOAD_SCOPE)
+
 
 def clean_env(pythonpath):
     """The server's environment: no pyenv leakage, bytecode writing on."""
@@ -75,7 +97,8 @@ class Server:
     def __init__(self, app, *args):
         pythonpath = os.pathsep.join([p for p in [os.environ.get("PYTHONPATH", "")] if p])
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "pyfresh.serve", "--port", "0", "--path", app.root, *args],
+            [PYTHON, "-m", "pyfresh.serve", "--port", "0", "--path", app.root, *args,
+             *(["--reload-scope", RELOAD_SCOPE] if RELOAD_SCOPE and "--reload-scope" not in args else [])],
             stdout=subprocess.PIPE, stderr=open(os.path.join(app.root, "server.log"), "w"),
             env=clean_env(pythonpath), text=True)
         self.log_path = os.path.join(app.root, "server.log")

@@ -249,5 +249,9 @@ def test_objects_kept_in_excluded_modules(app, on_path, remedy):
     app.write("side", (SIDE_CACHE_REMEDY if remedy else SIDE_CACHE_NAIVE).replace("PKG", app.name))
     reloader = pyfresh.Reloader(app.spec(), packages=[app.name], exclude=[app.name + ".cache"])
     reload_times(app, reloader, count=2)
+    # The class itself reloaded (with reload-scope dependents, saving side.py
+    # alone leaves models loaded, and the old instances fit).
+    app.write("models", MODELS + "# edited\n")
+    assert call(reloader) == (200, "ok")
     order = sys.modules[app.name + ".cache"].orders[0]
     assert isinstance(order, sys.modules[app.name + ".models"].Order) == remedy

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import PYTHON, clean_env, fetch, wait_until, write
+from conftest import PYTHON, RELOAD_SCOPE, clean_env, fetch, wait_until, write
 
 ECHO_WSGI = """
 import json, os
@@ -75,7 +75,7 @@ def test_stats_are_never_served_over_http(site, serve):
 def start_supervised(site, *args):
     process = subprocess.Popen(
         [PYTHON, "-m", "pyfresh.run", "--", PYTHON, "-m", "pyfresh.serve", "--port", "0", "--path", site.root,
-         site.spec(), *args],
+         site.spec(), *args, *(["--reload-scope", RELOAD_SCOPE] if RELOAD_SCOPE else [])],
         stdout=subprocess.PIPE, stderr=open(os.path.join(site.root, "server.log"), "w"),
         env=clean_env(os.environ.get("PYTHONPATH", "")), text=True, start_new_session=True)
     return process

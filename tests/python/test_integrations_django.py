@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 PYTHON = "/usr/bin/python3"
+RELOAD_SCOPE = os.environ.get("PYFRESH_TEST_RELOAD_SCOPE") or None  # see conftest.py
 TESTS = Path(__file__).resolve().parents[1]
 
 
@@ -57,7 +58,8 @@ class Served:
             serve = ["-c", "%s\nimport sys\nfrom pyfresh.serve import main\nmain(sys.argv[1:])" % prelude]
         command = [PYTHON, "-m", "pyfresh.run", "--", PYTHON] + serve + [
             "mysite.wsgi:application", "--packages", *packages, "--exclude", *project.EXCLUDE,
-            "--path", str(root), "--port", str(self.port), *extra]
+            "--path", str(root), "--port", str(self.port), *extra,
+            *(["--reload-scope", RELOAD_SCOPE] if RELOAD_SCOPE else [])]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
                "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "HOME": os.environ.get("HOME", "/root")}
         self.log_file = open(self.log_path, "w")

@@ -72,6 +72,7 @@ def gate(tmp_path, on_path):
 
 
 SLOW = """
+import PKG.views  # (views imports it: with reload-scope dependents, a dependent of views too)
 import GATE
 GATE.entered.set()
 GATE.proceed.wait(10)

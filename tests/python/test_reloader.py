@@ -41,8 +41,9 @@ def test_nothing_changed_means_no_reload(simple):
 
 
 def test_clears_every_module_of_the_prefix_on_one_change(simple):
+    """The packages scope's rule (the dependents scope: test_reload_scope.py)."""
     simple.write("other", "X = 1\n")
-    reloader = pyfresh.Reloader(simple.spec())
+    reloader = pyfresh.Reloader(simple.spec(), reload_scope="packages")
     __import__(simple.name + ".other")
     old_other = sys.modules[simple.name + ".other"]
     old_package = sys.modules[simple.name]

@@ -39,6 +39,7 @@ BAD_OPTIONS = [
     ("pyfresh-enabled", "perhaps", "'perhaps'"),
     ("pyfresh-watch", "", "pyfresh-watch"),
     ("pyfresh-watch-ignore", "templates/*.bak", "'templates/*.bak'"),
+    ("pyfresh-reload-scope", "modules", "'modules'"),
 ]
 
 

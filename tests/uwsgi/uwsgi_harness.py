@@ -120,6 +120,10 @@ class Uwsgi:
             lines.append("pythonpath = %s" % path)
         for key, value in options:
             lines.append("%s = %s" % (key, value))
+        # CTest runs the suite a second time with PYFRESH_TEST_RELOAD_SCOPE=dependents.
+        scope = os.environ.get("PYFRESH_TEST_RELOAD_SCOPE")
+        if scope and plugins and "pyfresh" in plugins and all(k != "pyfresh-reload-scope" for k, _ in options):
+            lines.append("pyfresh-reload-scope = %s" % scope)
         self.ini_path.write_text("\n".join(lines) + "\n")
 
     # -- process ----------------------------------------------------------------

@@ -26,6 +26,12 @@ namespace pyfresh {
 //                  requests still inside the app (streaming responses until
 //                  closed) before it goes ahead anyway; new requests wait
 //                  meanwhile. The engine's default is 1 s.
+//   reload-scope   what a reload clears: "packages" (the engine's default:
+//                  every module under the packages but the exclusions) or
+//                  "dependents" (the changed modules and the modules under
+//                  the packages that import them, directly or transitively;
+//                  the engine falls back to packages when its import graph
+//                  cannot tell)
 //   integrations   framework integrations (Django, Flask, Bottle, the
 //                  user's own): "on" or "all" (the engine's default), "off"
 //                  or "none", or the names of those to use, space- or
@@ -45,6 +51,8 @@ namespace pyfresh {
 //                  reloads, and /_pyfresh/ answers their change checks
 // Path values are kept verbatim (the engine resolves relative ones); only an
 // empty value or a control character (NUL, newline, tab...) is refused.
+enum class ReloadScope { kPackages, kDependents };
+
 struct Config {
   // Every field unset until given; Merge takes child-if-set-else-parent.
   std::optional<bool> enabled;
@@ -54,6 +62,7 @@ struct Config {
   std::optional<bool> debug;
   std::optional<double> poll_interval_seconds;
   std::optional<double> drain_timeout_seconds;
+  std::optional<ReloadScope> reload_scope;
   // Empty: off; {"all"}: every integration; else the names chosen.
   std::optional<std::vector<std::string>> integrations;
   std::optional<std::vector<std::string>> watch;
@@ -89,6 +98,9 @@ Status ParseSerializedConfig(std::string_view text, Config* out);
 
 // Checks one path value of watch / restart-on: not empty, no control byte.
 Status ValidatePathValue(std::string_view path);
+
+// "packages" / "dependents".
+const char* ReloadScopeName(ReloadScope scope);
 
 // True for the option names above.
 bool IsKnownOption(std::string_view name);

@@ -15,7 +15,10 @@ some reloader covers it asks the other finders for the spec and then:
 * tracks the archive of a module imported from a zip file, whose inner
   path no stat can see;
 * loads sources with :class:`FreshSourceLoader`, whose bytecode check cannot
-  accept a stale ``.pyc``.
+  accept a stale ``.pyc``;
+* feeds the import graphs (import_graph.py) that cover the name: the
+  importing frames at this first import, and the module's code object, whose
+  import statements are the rest of the graph.
 
 A reloader given no package list is *inferring*: for every import the
 finder resolves the spec itself (returning what the other finders would
@@ -30,6 +33,8 @@ import threading
 import weakref
 import zipimport
 
+from . import import_graph
+
 _SOURCE_SUFFIXES = tuple(importlib.machinery.SOURCE_SUFFIXES)
 
 
@@ -43,11 +48,13 @@ class FreshSourceLoader(importlib.machinery.SourceFileLoader):
     source any file the current reload found stale.
     """
 
-    def __init__(self, fullname, path, force_source, kept_children):
-        # kept_children: excluded submodules of this module, still in sys.modules
+    def __init__(self, fullname, path, force_source, kept_children, graphs=()):
+        # kept_children: submodules of this module that stay in sys.modules
+        # (excluded ones; in the dependents scope, those not cleared)
         super().__init__(fullname, path)
         self._force_source = force_source
         self._kept_children = kept_children
+        self._graphs = graphs
 
     def path_stats(self, path):
         st = os.stat(path)
@@ -55,8 +62,14 @@ class FreshSourceLoader(importlib.machinery.SourceFileLoader):
 
     def get_code(self, fullname):
         if self.path in self._force_source:
-            return self.source_to_code(self.get_data(self.path), self.path)
-        return super().get_code(fullname)
+            code = self.source_to_code(self.get_data(self.path), self.path)
+        else:
+            code = super().get_code(fullname)
+        if self._graphs and code is not None:
+            package = fullname if self.is_package(fullname) else fullname.rpartition(".")[0]
+            for graph in self._graphs:
+                graph.record_code(fullname, code, package)
+        return code
 
     def exec_module(self, module):
         # Excluded submodules stay in sys.modules while their package is
@@ -74,6 +87,7 @@ class ImportTracker:
 
     def __init__(self):
         self._reloaders = weakref.WeakSet()
+        self._graphs = weakref.WeakSet()
         self._local = threading.local()
 
     # -- registration ------------------------------------------------------
@@ -84,6 +98,13 @@ class ImportTracker:
     def unregister(self, reloader):
         self._reloaders.discard(reloader)
 
+    def add_graph(self, graph):
+        """Feeds an ImportGraph (import_graph.py) from now on."""
+        self._graphs.add(graph)
+
+    def remove_graph(self, graph):
+        self._graphs.discard(graph)
+
     # -- the finder protocol -------------------------------------------------
 
     def find_spec(self, name, path=None, target=None):
@@ -93,7 +114,8 @@ class ImportTracker:
         covering = [r for r in reloaders if r._covers(name)]
         # Reloaders without a package list adopt user code as it is imported.
         inferring = [r for r in reloaders if r._inferring and r not in covering]
-        if not covering and not inferring:
+        graphs = list(self._graphs)
+        if not covering and not inferring and not any(g.covers(name) for g in graphs):
             return None
         self._local.busy = True
         try:
@@ -101,25 +123,36 @@ class ImportTracker:
         finally:
             self._local.busy = False
         if spec is None:
+            candidates = _missing_candidates(name, path)
             if covering:
-                candidates = _missing_candidates(name, path)
                 for reloader in covering:
                     reloader._track_paths(candidates)
+            graphs = [g for g in graphs if g.covers(name)]
+            if graphs:
+                # Who tried: creating the module must reload that importer.
+                stack = import_graph.stack_modules(sys._getframe(1))
+                for graph in graphs:
+                    graph.record_import(name, candidates, stack, found=False)
             return None
         origin = spec.origin if spec.has_location else None
         if origin and inferring:
             covering.extend(r for r in inferring if r._infer_module(name, origin))
+        tracked = _files_behind(spec, name, path)
         if covering:
-            tracked = _files_behind(spec, name, path)
             for reloader in covering:
                 reloader._track_paths(tracked)
-        if covering and type(spec.loader) is importlib.machinery.SourceFileLoader:
+        graphs = [g for g in graphs if g.covers(name)]
+        if graphs:
+            stack = import_graph.stack_modules(sys._getframe(1))
+            for graph in graphs:
+                graph.record_import(name, tracked, stack)
+        if (covering or graphs) and type(spec.loader) is importlib.machinery.SourceFileLoader:
             force_source = set()
             kept = []
             for reloader in covering:
                 force_source |= reloader._force_source
                 kept.extend(reloader._kept_children(name))
-            spec.loader = FreshSourceLoader(name, origin, force_source, kept)
+            spec.loader = FreshSourceLoader(name, origin, force_source, kept, tuple(graphs))
             spec.loader_state = None
         return spec
 

@@ -98,7 +98,7 @@ def _build(text):
         return _load_untouched(spec, options.get("debug", False))
     keywords = {key: options[key] for key in ("packages", "exclude", "debug", "poll_interval", "watch",
                                               "restart_on", "watch_ignore", "drain_timeout", "integrations",
-                                              "live_reload")
+                                              "live_reload", "reload_scope")
                 if key in options}
     try:
         # Daemon mode: a restart ends this daemon process gracefully and
@@ -110,7 +110,8 @@ def _build(text):
 
 
 # The core's option names as httpd.conf spells them, for errors.
-_DIRECTIVES = {"packages": "PyFreshPackages", "exclude": "PyFreshExclude", "drain-timeout": "PyFreshDrainTimeout"}
+_DIRECTIVES = {"packages": "PyFreshPackages", "exclude": "PyFreshExclude", "drain-timeout": "PyFreshDrainTimeout",
+               "reload-scope": "PyFreshReloadScope"}
 
 
 def _config_bytes_as_text(text):

@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 
-from . import _core, app_loader, hooks, import_tracker, integrations, live_reload, restart, scope
+from . import _core, app_loader, hooks, import_graph, import_tracker, integrations, live_reload, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, keyword_pairs, parse_config
 from .error_page import ErrorApp, summarize
@@ -57,7 +57,7 @@ class Reloader(_core.Gate):
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
                  restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, live_reload=None,
-                 _labels=None):
+                 reload_scope=None, _labels=None):
         # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
@@ -65,7 +65,8 @@ class Reloader(_core.Gate):
         pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
                               poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on,
                               watch_ignore=watch_ignore, live_reload=live_reload,
-                              drain_timeout=drain_timeout, integrations=integrations)
+                              drain_timeout=drain_timeout, integrations=integrations,
+                              reload_scope=reload_scope)
         options = parse_config(pairs)
         self._setup(options, loaded_app, raise_on_load_error, restart_handler,
                     dict(_option_labels(pairs), **(_labels or {})))
@@ -83,12 +84,16 @@ class Reloader(_core.Gate):
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None):
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None, spec=None):
+        # spec: what a subclass re-imports instead of an app (the test loop's
+        # suite: kind "directory", module_name None, its own _import_app).
         ensure_handler()
         self._starting = True
-        if not options.get("app"):
-            raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
-        self.spec = AppSpec(options["app"])
+        if spec is None:
+            if not options.get("app"):
+                raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
+            spec = AppSpec(options["app"])
+        self.spec = spec
         self.exclude = list(options.get("exclude") or ())
         _check_scope(options, self.spec, labels or {})
         # No package list: the user's own code is inferred from what the app
@@ -99,6 +104,11 @@ class Reloader(_core.Gate):
         self.poll_interval = options.get("poll_interval")
         self.drain_timeout = options.get("drain_timeout", DEFAULT_DRAIN_TIMEOUT)
         self._drain_label = (labels or {}).get("drain-timeout", "drain-timeout")
+        # "packages": every module of the packages is cleared on a reload;
+        # "dependents": the changed ones and their importers (see _dependents).
+        self.reload_scope = options.get("reload_scope", "packages")
+        self._scope_label = (labels or {}).get("reload-scope", "reload-scope")
+        self._integration_watch = ()  # watch entries the integrations added (template folders)
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
         self.enabled = options.get("enabled", True)
         # Called with a reason string when a change needs a new process.
@@ -119,6 +129,9 @@ class Reloader(_core.Gate):
         self._last_event = 0.0
         self._force_source = frozenset()
         self._kept_by_parent = {}
+        self._restored = 0
+        self._failed_importing = False
+        self._failed_paths = frozenset()  # stale files of failed reloads since the last success
         self._recording = None
         # Every file the import tracker ever tracked for this reloader (see
         # _track_paths): never dropped, as code from it may still run.
@@ -127,9 +140,17 @@ class Reloader(_core.Gate):
         self._watch = PathSet((), "")
         self._restart_on = PathSet((), "")
 
+        # Who imports whom under the packages (the dependents scope; public
+        # as reloader.import_graph, see import_graph.py).
+        # A weak reference: the graph must not keep a dropped Reloader alive
+        # (the hooks of others are judged by the Reloaders still alive).
+        self.import_graph = import_graph.ImportGraph(covers=_weak_covers(self))
+
         with _all_lock:
             _all_reloaders.add(self)
-        import_tracker.tracker().register(self)
+        finder = import_tracker.tracker()
+        finder.register(self)
+        finder.add_graph(self.import_graph)
         already_imported = self.spec.kind == "module" and self.spec.module_name in sys.modules
         before = set(sys.modules)
         if loaded_app is not None:
@@ -155,6 +176,9 @@ class Reloader(_core.Gate):
         self._integrations = integrations.Session(options.get("integrations"))
         self._add_integration_paths()
         self._starting = False
+        self._log_started()
+
+    def _log_started(self):
         if self._inferring:
             logger.info("inferred packages: %s", ", ".join(self.packages) or
                         "none outside the standard library and site-packages (only %s reloads)"
@@ -170,7 +194,8 @@ class Reloader(_core.Gate):
         # The spec's own module is always re-imported, or the callable would
         # keep the old code whatever else is cleared.
         self.packages = packages
-        self._policy = _core.PackagePolicy(packages + [self.spec.module_name], self.exclude)
+        own = [self.spec.module_name] if self.spec.module_name else []
+        self._policy = _core.PackagePolicy(packages + own, self.exclude)
 
     def _add_packages(self, names):
         new = [n for n in names if n not in self.packages]
@@ -212,9 +237,13 @@ class Reloader(_core.Gate):
     def _track_loaded_modules(self):
         """The host imported the app already: track what it imported, once."""
         paths = []
+        graph = self.import_graph
         for name, module in list(sys.modules.items()):
             if module is not None and self._policy.covers(name):
-                paths.extend(import_tracker.files_of_loaded_module(name, module))
+                files = import_tracker.files_of_loaded_module(name, module)
+                paths.extend(files)
+                if not graph.knows(name):
+                    graph.mark_unknown(name, "imported before pyfresh tracked imports", files)
         if self.spec.kind == "file":
             paths.append(self.spec.target)
         self.detector.track(paths)
@@ -347,20 +376,98 @@ class Reloader(_core.Gate):
         self._last_event = time.monotonic()
         self.last_trigger_files = list(stale)
         self.last_trigger = self.last_trigger_files[0] if stale else None
+        scope = None
+        if self.reload_scope == "dependents":
+            # The files of a failed reload are still to import: a save of
+            # another file must not serve the old modules in their place.
+            scope, why = self._dependents(list(stale) + [p for p in self._failed_paths if p not in stale])
+            if scope is None:
+                logger.info("dependents scope (%s): reloading every module of the packages instead: %s",
+                            self._scope_label, why)
+        failure = self._clear_and_import(stale, started, scope)
+        if (failure is not None and scope is not None and self._failed_importing
+                and not _raised_by_changed_code(failure, stale)):
+            # A module left in place may hold what the cleared ones put into
+            # it at import (a blueprint's routes, a registry): the whole
+            # scope is what the user would get without this option.
+            logger.warning("dependents scope (%s): the reload of %d modules failed (%s); reloading every "
+                           "module of the packages instead", self._scope_label, len(scope), summarize(failure))
+            failure = self._clear_and_import(stale, started, None)
+        if failure is not None:
+            self._failed_paths = set(self._failed_paths) | set(stale)
+            self._fail(failure, started, restored=self._restored, stale=stale)
+        else:
+            self._failed_paths = frozenset()
+
+    def _dependents(self, stale):
+        """(module names to clear, None) for the dependents scope: the
+        modules of the stale files, the app's module and every module of
+        the packages that imports one of them, directly or transitively,
+        with what the integrations add; or (None, why) when that set could
+        be wrong."""
+        graph = self.import_graph
+        names = {self.spec.module_name} if self.spec.module_name else set()  # the test loop's suite has none
+        for path in stale:
+            found = graph.modules_of_files((path,))
+            if found:
+                names |= found
+            elif path == self.spec.target:
+                continue  # a file app: its module is in already
+            elif not _under(path, self._integration_watch):
+                what = "a watched file" if path in self._watch or path in self._watch.directories else "a file"
+                return None, ("%s changed, %s no module is known to come from; which modules read it "
+                              "cannot be told" % (path, what))
+        accounted = self._integrations.accounted_for(self._policy, self.app)
+        for _ in range(4):
+            found, why = graph.dependents(names, accounted)
+            if why is not None:
+                return None, why
+            cleared = {n for n in found if self._policy.covers(n)}
+            why = self._integrations.scope(_Scope(self._policy, cleared), self.app, stale, cleared)
+            if why is not None:
+                return None, why
+            if cleared <= names:
+                return cleared, None
+            names |= cleared
+        return None, "the integrations kept adding modules"
+
+    def _clear_and_import(self, stale, started, scope):
+        """One reload transaction: clears `scope` (a set of module names, or
+        None for every module of the packages), imports the app again and,
+        on success, swaps it in. Returns the exception of a failed attempt
+        (everything cleared is back then), None on success."""
+        clears = self._policy.covers if scope is None else scope.__contains__
+        policy = self._policy if scope is None else _Scope(self._policy, scope)
         saved = {}
+        graph = self.import_graph
         with hooks.reloading(saved):
             self._run_hooks("before")
-            self._integrations.before(self._policy, self.app, stale)
-            for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
-                module = sys.modules.pop(name, None)
-                if module is not None:
-                    saved[name] = module
+            self._integrations.before(policy, self.app, stale)
+            candidates = list(sys.modules) if scope is None else list(scope)
+            for name in candidates:
+                if clears(name):
+                    module = sys.modules.pop(name, None)
+                    if module is not None:
+                        saved[name] = module
+            if scope is not None:
+                # A package left in place keeps its cleared submodules as
+                # attributes: `from pkg import sub` would take the old one
+                # without importing it. The import sets the new one.
+                for name, module in saved.items():
+                    _unset_parent_attribute(name, module)
+            after_clear = dict(sys.modules)
+            graph.begin()
             # The cleared modules register their hooks again as they are re-imported.
             taken_hooks = hooks.take_owned(lambda owner: owner in saved)
             kept_by_parent = {}
             for name in list(sys.modules):
-                if self._policy.is_excluded(name) and "." in name:
-                    kept_by_parent.setdefault(name.rpartition(".")[0], []).append(name)
+                if "." not in name:
+                    continue
+                parent = name.rpartition(".")[0]
+                # Excluded submodules, and in the dependents scope every
+                # submodule left in place, stay attributes of a re-imported package.
+                if self._policy.is_excluded(name) or (scope is not None and parent in saved):
+                    kept_by_parent.setdefault(parent, []).append(name)
             self._kept_by_parent = kept_by_parent
             self._force_source = frozenset(stale)
             self._recording = set()
@@ -368,23 +475,37 @@ class Reloader(_core.Gate):
             self._restart_on.refresh()
             self._recording.update(self._track_new_watched())
             importlib.invalidate_caches()
+            phase = "integrations"
             try:
                 self._integrations.before_import()  # these raise: undone like a failed import
+                phase = "import"
                 new_app = self._import_app()
+                phase = "integrations"
                 self._integrations.after(new_app)
             except BaseException as exc:
-                for name in [n for n in list(sys.modules) if self._policy.covers(n)]:
-                    sys.modules.pop(name, None)
+                self._failed_importing = phase == "import"
+                fresh = {n for n, m in list(sys.modules.items())
+                         if after_clear.get(n) is not m and self._policy.covers(n)}
+                for name in fresh:
+                    module = sys.modules.pop(name, None)
+                    _unset_parent_attribute(name, module)
                 sys.modules.update(saved)
-                hooks.take_owned(lambda owner: owner is not None and self._policy.covers(owner))
+                for name, module in saved.items():
+                    _set_parent_attribute(name, module)
+                graph.rollback()
+                # Hooks of the attempt: registered by a module it imported,
+                # kept or not (a module that raised is out of sys.modules).
+                hooks.take_owned(lambda owner: owner is not None and owner not in after_clear
+                                 and self._policy.covers(owner))
                 hooks.put_back(taken_hooks)
                 self._integrations.undo()
                 # The same broken code is not imported again on every request.
                 self._accept_what_was_seen(stale, self._end_recording())
                 if not isinstance(exc, (Exception, SystemExit)):
                     raise
-                self._fail(exc, started, restored=len(saved), stale=stale)
-                return
+                self._restored = len(saved)
+                return exc
+            graph.commit()
             self._accept_what_was_seen(stale, self._end_recording())
             # Only watched paths that no longer match are dropped. A module
             # file stays tracked although this import did not reach it: code
@@ -396,19 +517,23 @@ class Reloader(_core.Gate):
             self.last_error = None
             self.last_reload_ok = True
             self.last_reload_ms = (time.perf_counter() - started) * 1000.0
-            imported = sum(1 for n in list(sys.modules) if self._policy.covers(n))
-            logger.info("%s changed; reloaded %s in %.1f ms (%d modules cleared, %d imported, %d files "
+            imported = sum(1 for n, m in list(sys.modules.items())
+                           if after_clear.get(n) is not m and self._policy.covers(n))
+            logger.info("%s changed; reloaded %s in %.1f ms (%d modules cleared, %d imported%s, %d files "
                         "tracked) [%s]", _describe_paths(stale), self.spec.text, self.last_reload_ms,
-                        len(saved), imported, self.detector.tracked_count, self._totals())
+                        len(saved), imported, "; the changed modules and their importers" if scope is not None
+                        else "", self.detector.tracked_count, self._totals())
             self._integrations.done()
             self._add_integration_paths()
             self._run_hooks("after")
+        return None
 
     def _add_integration_paths(self):
         """Turns on the framework integrations now in use, and watches
         (or restarts on) the files they name: template folders, settings."""
         self._integrations.detect(self._policy, self.app)
         watch, restart_on = self._integrations.paths(self._policy, self.app)
+        self._integration_watch = tuple(watch)
         if self._watch.add(watch) | self._restart_on.add(restart_on):
             self._track_new_watched()
 
@@ -535,6 +660,89 @@ def stats():
     }
 
 
+class _Scope:
+    """The package policy as integrations see it in the dependents scope:
+    `covers` is true for the modules this reload clears only."""
+
+    def __init__(self, policy, names):
+        self._policy = policy
+        self._names = names
+
+    def covers(self, name):
+        return name in self._names
+
+    def is_excluded(self, name):
+        return self._policy.is_excluded(name)
+
+    def in_packages(self, name):
+        return self._policy.covers(name)
+
+
+def _set_parent_attribute(name, module):
+    """Points the package's attribute for submodule `name` at `module`, as
+    the import system does, when the package is loaded."""
+    parent_name, _, tail = name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None and getattr(parent, tail, None) is not module:
+        try:
+            setattr(parent, tail, module)
+        except (AttributeError, TypeError):
+            pass
+
+
+def _unset_parent_attribute(name, module):
+    """Removes the package's attribute for submodule `name` if it still
+    is `module` (a cleared or discarded version)."""
+    parent_name, _, tail = name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None and module is not None and getattr(parent, tail, None) is module:
+        try:
+            delattr(parent, tail)
+        except (AttributeError, TypeError):
+            pass
+
+
+def _under(path, entries):
+    """True when `path` is one of `entries` (files, directories, glob
+    patterns) or lies under one."""
+    for entry in entries:
+        base = entry
+        for i, char in enumerate(entry):
+            if char in "*?[":
+                base = os.path.dirname(entry[:i])
+                break
+        base = base.rstrip(os.sep)
+        if base and (path == base or path.startswith(base + os.sep)):
+            return True
+    return False
+
+
+def _raised_by_changed_code(exc, paths):
+    """True when the changed code itself is broken (a syntax error in a
+    changed file, or an exception raised by a changed file's own line):
+    the whole scope would fail alike, and importing it twice per save
+    helps nobody. An exception raised inside a library (a registry refusing
+    a second registration) is not."""
+    paths = set(paths)
+    if isinstance(exc, SyntaxError) and getattr(exc, "filename", None) in paths:
+        return True
+    tb = exc.__traceback__
+    innermost = None
+    while tb is not None:
+        innermost = tb
+        tb = tb.tb_next
+    return innermost is not None and innermost.tb_frame.f_code.co_filename in paths
+
+
+def _weak_covers(reloader):
+    covers = weakref.WeakMethod(reloader._covers)
+
+    def weakly_covers(name):
+        method = covers()
+        return method is not None and method(name)
+    return weakly_covers
+
+
 def _option_labels(pairs):
     """Core option name -> its name in the host's spelling, from the
     (name, value[, display_name]) pairs the options came as."""
@@ -548,7 +756,7 @@ def _check_scope(options, spec, labels):
     on every reload while other code keeps their old objects."""
     packages = list(options.get("packages") or ())
     packages_label = labels.get("packages", "packages")
-    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name, packages_label,
+    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name or "", packages_label,
                       labels.get("exclude", "exclude"))
     for name in packages:
         where = scope.not_user_code(name)

@@ -39,6 +39,9 @@ def main(argv=None):
                         help="seconds a reload waits for running requests (default 1)")
     parser.add_argument("--integrations", nargs="+", default=None,
                         help="framework integrations: on (default), off, or names (django flask bottle)")
+    parser.add_argument("--reload-scope", default=None, metavar="packages|dependents",
+                        help="what a reload clears: every module of the packages (default) or the changed "
+                             "modules and those importing them")
     parser.add_argument("--watch", nargs="+", action="extend", default=None,
                         help="files, directories or glob patterns whose change reloads the app")
     parser.add_argument("--restart-on", nargs="+", action="extend", default=None,
@@ -58,6 +61,7 @@ def main(argv=None):
                            poll_interval=args.poll_interval, drain_timeout=args.drain_timeout, watch=args.watch,
                            watch_ignore=args.watch_ignore, live_reload=args.live_reload or None,
                            restart_on=args.restart_on, integrations=args.integrations,
+                           reload_scope=args.reload_scope,
                            # Broken code at startup: serve the error page, then the fix once saved.
                            raise_on_load_error=False)
     server = wsgiref.simple_server.make_server(args.host, args.port, application,

@@ -61,7 +61,8 @@ def route_logging():
 
 # The core's option names as uWSGI spells them, for messages about options
 # left at their defaults.
-OPTION_NAMES = {name: "pyfresh-" + name for name in ("packages", "exclude", "drain-timeout")}
+OPTION_NAMES = {name: "pyfresh-" + name for name in ("packages", "exclude", "drain-timeout",
+                                                          "reload-scope")}
 
 
 def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):

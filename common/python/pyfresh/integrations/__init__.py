@@ -22,6 +22,20 @@ the reload itself, at three points:
   raised): put back what ``before`` took, so the old code, now back in
   ``sys.modules``, finds its registries as they were.
 
+and, in the ``dependents`` reload scope (see reloader.py), two questions
+asked before each reload:
+
+* ``scope(ctx, names)``: `names` is the set of modules the reload would
+  clear (``ctx.covers`` answers for them). Add to it in place the modules
+  the framework needs re-imported with them (Django's root URL conf), or
+  return a short reason to clear every module of the packages instead
+  (Django's models or admin changed; Bottle's default app).
+* ``accounted_for(ctx)``: module names the framework imports by name, with
+  no module of the packages on the stack, and whose importer the
+  integration accounts for (Django's ``ROOT_URLCONF``, re-imported on the
+  next request once the URL caches are cleared): the import graph does not
+  count them as modules of unknown importers.
+
 and two questions asked at start-up and after each reload:
 
 * ``watch_paths(ctx)``: non-Python files whose change reloads the app
@@ -115,16 +129,24 @@ class Integration:
     def restart_paths(self, ctx):
         return ()
 
+    def scope(self, ctx, names):
+        """Dependents scope: add modules to `names`, or return why the whole
+        package scope is needed (None: fine as it is)."""
+        return None
+
+    def accounted_for(self, ctx):
+        return ()
+
     @classmethod
     def of(cls, name, detect, before=None, after=None, undo=None, watch_paths=None,
-           restart_paths=None, resets="", before_import=None):
+           restart_paths=None, resets="", before_import=None, scope=None, accounted_for=None):
         """An integration made of functions (each optional but ``detect``)."""
         integration = cls()
         integration.name = name
         integration.resets = resets
         integration.detect = detect
         for attribute, fn in (("before", before), ("before_import", before_import), ("after", after),
-                              ("undo", undo),
+                              ("undo", undo), ("scope", scope), ("accounted_for", accounted_for),
                               ("watch_paths", watch_paths), ("restart_paths", restart_paths)):
             if fn is not None:
                 setattr(integration, attribute, fn)
@@ -140,6 +162,8 @@ class Context:
     ``before`` leaves what ``after`` and ``undo`` need.
 
     covers(name)    True for a module name the reload clears and re-imports
+                    (in the dependents scope: the modules of this reload only)
+    in_packages(name) True for a module under the packages (cleared or not)
     excluded(name)  True for a module kept across reloads (an ``exclude``)
     app             the WSGI callable: the old one in ``before``, the new one in ``after``
     changed         the changed files that caused this reload (empty at start-up)
@@ -157,6 +181,10 @@ class Context:
 
     def excluded(self, name):
         return self._policy.is_excluded(name)
+
+    def in_packages(self, name):
+        in_packages = getattr(self._policy, "in_packages", None)
+        return in_packages(name) if in_packages is not None else self._policy.covers(name)
 
     def modules(self, kept_too=False):
         """(name, module) of the loaded modules the reload clears, and with
@@ -271,6 +299,33 @@ class Session:
                     logger.error("integration %s: %s() failed", integration.name, method.__name__,
                                  exc_info=True)
         return watch, restart_on
+
+    # -- the dependents scope -----------------------------------------------------
+
+    def accounted_for(self, policy, app):
+        """Module names whose importer an integration that is on accounts for."""
+        names = set()
+        for integration in list(self._on):
+            try:
+                names.update(integration.accounted_for(Context(policy, app)) or ())
+            except Exception:
+                logger.error("integration %s: accounted_for() failed", integration.name, exc_info=True)
+        return names
+
+    def scope(self, policy, app, changed, names):
+        """Lets each integration that is on add to `names` (in place);
+        returns the first reason given for the whole package scope, or None.
+        A failing integration asks for the whole scope."""
+        self.detect(policy, app)
+        for integration in list(self._on):
+            try:
+                why = integration.scope(Context(policy, app, changed), names)
+            except Exception:
+                logger.error("integration %s: scope() failed", integration.name, exc_info=True)
+                why = "the %s integration failed to tell" % integration.name
+            if why:
+                return "%s: %s" % (_title(integration.name), why)
+        return None
 
     # -- one reload ------------------------------------------------------------
 

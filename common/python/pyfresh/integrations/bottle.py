@@ -38,6 +38,18 @@ class BottleIntegration(Integration):
                 paths.append(path)
         return paths
 
+    def scope(self, ctx, names):
+        """The fresh default app gets the routes of the re-imported modules
+        only: when modules of the packages added routes to the default app
+        (the @bottle.route style), every one of them must be re-imported."""
+        bottle = sys.modules["bottle"]
+        for app in list(bottle.app):
+            for route in list(getattr(app, "routes", ())):
+                module = getattr(getattr(route, "callback", None), "__module__", None)
+                if isinstance(module, str) and ctx.in_packages(module):
+                    return "the default app, which %s adds routes to, is rebuilt from every module" % module
+        return None
+
     def before(self, ctx):
         bottle = sys.modules["bottle"]
         ctx.state["stack"] = list(bottle.app)

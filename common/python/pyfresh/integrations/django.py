@@ -112,6 +112,42 @@ class DjangoIntegration(Integration):
                 paths.append(path)
         return paths
 
+    # -- the dependents scope ------------------------------------------------------
+
+    def accounted_for(self, ctx):
+        """The root URL conf: Django's resolver imports it by name during a
+        request; clearing the URL caches (after every reload) is what makes
+        Django import it again."""
+        urlconf = self._root_urlconf()
+        return (urlconf,) if urlconf else ()
+
+    def scope(self, ctx, names):
+        """The root URL conf is re-imported with every reload: its
+        urlpatterns hold the URL conf modules ``include()`` imported (and
+        through them the views). A reloaded app package, models, admin or
+        app config module needs the app registry rebuilt for every app of
+        the packages: the whole scope."""
+        from django.apps import apps
+        if apps.ready:
+            for config in apps.get_app_configs():
+                if not ctx.in_packages(config.name):
+                    continue
+                app_modules = (config.name, config.name + ".models", config.name + ".admin",
+                               type(config).__module__)
+                for name in names:
+                    if name in app_modules or name.startswith(config.name + ".models."):
+                        return "%s (app %s) is reloaded: the app registry needs every module" % (name, config.label)
+        urlconf = self._root_urlconf()
+        if urlconf and ctx.in_packages(urlconf) and urlconf in sys.modules:
+            names.add(urlconf)
+        return None
+
+    @staticmethod
+    def _root_urlconf():
+        from django.conf import settings
+        urlconf = getattr(settings, "ROOT_URLCONF", None)
+        return urlconf if isinstance(urlconf, str) else None
+
     # -- one reload --------------------------------------------------------------
 
     def _reloaded_apps(self, ctx):
@@ -314,7 +350,7 @@ class DjangoIntegration(Integration):
             return []
         signal_type = dispatch.Signal
         for name, module in list(sys.modules.items()):
-            if name in self._scanned or module is None or ctx.covers(name):
+            if name in self._scanned or module is None or ctx.in_packages(name):
                 continue
             self._scanned.add(name)
             try:

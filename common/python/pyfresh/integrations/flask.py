@@ -10,6 +10,7 @@
 
 import os
 import sys
+import weakref
 
 from . import Integration
 
@@ -17,6 +18,13 @@ from . import Integration
 class FlaskIntegration(Integration):
     name = "flask"
     resets = "watches the template folders of the app and its blueprints, clears Jinja's template cache"
+
+    def __init__(self):
+        # module -> the Flask apps among its globals when it was first
+        # looked at: a module's apps are made when it is imported, and a
+        # reload that re-imports a few modules of a thousand must not look
+        # through every module's globals again.
+        self._apps_of = weakref.WeakKeyDictionary()
 
     def detect(self):
         return "flask" in sys.modules
@@ -37,11 +45,21 @@ class FlaskIntegration(Integration):
         add(getattr(ctx.app, "__self__", None))  # app.wsgi_app given as the callable
         for _name, module in ctx.modules(kept_too=True):
             try:
-                values = list(vars(module).values())
+                apps = self._apps_of.get(module)
             except TypeError:
-                continue
-            for value in values:
-                add(value)
+                apps = None
+            if apps is None:
+                try:
+                    values = list(vars(module).values())
+                except TypeError:
+                    continue
+                apps = tuple(v for v in values if issubclass(type(v), flask.Flask))
+                try:
+                    self._apps_of[module] = apps
+                except TypeError:
+                    pass
+            for app in apps:
+                add(app)
         return found
 
     def watch_paths(self, ctx):
