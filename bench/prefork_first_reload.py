@@ -18,7 +18,9 @@ Servers (each with --load-clients clients at --load-rate requests/s, the
 saves of bench/django_bench.py: a view, atomic rename):
   uwsgi-preforked  master, processes = 2: the master imports the project, the
                    workers are forked from it (bench/uwsgi_bench.Server)
-  uwsgi-lazy-apps  the same with lazy-apps = true: each worker imports it
+  uwsgi-one-worker the same with processes = 1: one reload per save, as
+                   under Apache
+  uwsgi-lazy-apps  processes = 2, lazy-apps = true: each worker imports it
   uwsgi-gc-freeze  preforked, plus a module (`import = gcfreeze`) that sets
                    uwsgi.post_fork_hook to gc.freeze(): the collector then
                    never walks (and never copies) the objects inherited from
@@ -125,11 +127,12 @@ LINE = re.compile(r"FIRST-RELOAD-PROBE pid=(\d+) wall_ms=([\d.]+) cpu_ms=([\d.]+
                   r"gc_ms=([\d.]+) collections=(\d+),(\d+),(\d+) frozen=(\d+)")
 
 CONFIGS = (
-    # name, host, extra uWSGI options
-    ("uwsgi-preforked", "uwsgi", ()),
-    ("uwsgi-lazy-apps", "uwsgi", (("lazy-apps", "true"),)),
-    ("uwsgi-gc-freeze", "uwsgi", (("import", "gcfreeze"),)),
-    ("apache-daemon", "apache", ()),
+    # name, host, uWSGI processes, extra uWSGI options
+    ("uwsgi-preforked", "uwsgi", 2, ()),
+    ("uwsgi-one-worker", "uwsgi", 1, ()),
+    ("uwsgi-lazy-apps", "uwsgi", 2, (("lazy-apps", "true"),)),
+    ("uwsgi-gc-freeze", "uwsgi", 2, (("import", "gcfreeze"),)),
+    ("apache-daemon", "apache", 1, ()),
 )
 
 
@@ -153,10 +156,10 @@ def reloads_in(log_text):
     return by_pid
 
 
-def run_config(args, harnesses, template, name, host, extra, log=print):
+def run_config(args, harnesses, template, name, host, processes, extra, log=print):
     site = ProbeSite(template)
     if host == "uwsgi":
-        server = uwsgi_bench.Server(harnesses["uwsgi"], args.build_dir, "pyfresh", processes=2, site=site,
+        server = uwsgi_bench.Server(harnesses["uwsgi"], args.build_dir, "pyfresh", processes=processes, site=site,
                                     extra=extra)
         server_log = server.log
     else:
@@ -228,8 +231,8 @@ def main():
         template = os.path.join(workdir, "project")
         django_project.make_project(template)
         for round_index in range(args.rounds):
-            for name, host, extra in CONFIGS:
-                result = run_config(args, harnesses, template, name, host, extra,
+            for name, host, processes, extra in CONFIGS:
+                result = run_config(args, harnesses, template, name, host, processes, extra,
                                     log=lambda text: print(text, flush=True))
                 data["configs"].setdefault(name, []).append(result)
     finally:
