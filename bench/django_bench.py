@@ -506,7 +506,10 @@ def markdown(data):
                              "uWSGI" if name.startswith("uwsgi") else "Apache", fmt(entry["reload_median"]),
                              len(entry["reload_times"]), ", ".join(fmt(v) for v in entry["first_reloads"]),
                              fmt(entry["later_reload_median"]),
-                             "; each uWSGI worker was forked from the master, which had imported the project"
+                             "; each uWSGI worker was forked from the master, which had imported the project: "
+                             "its first reload writes to pages it still shares with the master, and each such "
+                             "write copies a page (README, *What happens on a request*; "
+                             "bench/prefork_first_reload.py)"
                              if name.startswith("uwsgi") else ""))
     runserver = data["saves"].get("runserver")
     if runserver:
@@ -559,16 +562,17 @@ def markdown(data):
 
 
 def write_section(path, text):
-    """Replaces an earlier "## Django project" section of `path` (up to the
-    next section, which other benchmarks own), or appends it at the end."""
+    """Appends the section to the end of `path`, or replaces an earlier
+    "## Django project" section in place (up to the next "## " heading:
+    the sections after it stay)."""
     with open(path) as handle:
         doc = handle.read()
     marker = "\n## Django project\n"
     if marker in doc:
         start = doc.index(marker)
-        following = doc.find("\n## ", start + len(marker))
-        rest = doc[following:] if following >= 0 else ""
-        doc = doc[:start].rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n" + rest
+        end = doc.find("\n## ", start + len(marker))
+        after = doc[end:].lstrip("\n") if end >= 0 else ""
+        doc = doc[:start].rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n" + ("\n" + after if after else "")
     else:
         doc = doc.rstrip("\n") + "\n\n" + text
     with open(path, "w") as handle:
