@@ -39,6 +39,12 @@ BAD_OPTIONS = [
     ("pyfresh-enabled", "perhaps", "'perhaps'"),
     ("pyfresh-watch", "", "pyfresh-watch"),
     ("pyfresh-watch-ignore", "templates/*.bak", "'templates/*.bak'"),
+    ("pyfresh-watch-ignore", "", "pyfresh-watch-ignore"),
+    ("pyfresh-drain-timeout", "forever", "'forever'"),
+    ("pyfresh-drain-timeout", "-1", "'-1'"),
+    ("pyfresh-drain-timeout", "86401", "86400"),
+    ("pyfresh-integrations", "dj/ango", "'dj/ango'"),
+    ("pyfresh-integrations", ",", "','"),  # the ini parser trims spaces
 ]
 
 
