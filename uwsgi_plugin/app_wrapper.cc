@@ -83,13 +83,30 @@ pyfresh::Status WrapApp(int app_id, const std::string& spec, const std::vector<E
 pyfresh::Status ServeUnloadedApp(const std::string& mountpoint, const std::string& spec,
                                  const std::vector<EnginePair>& pairs, bool* served) {
   *served = false;
-  if ((!mountpoint.empty() && !uwsgi.single_interpreter) || init_uwsgi_app == nullptr ||
-      uwsgi.wsgi_req == nullptr || mountpoint.size() >= 0xff) {
+  // A mount runs in a sub-interpreter of its own unless single-interpreter.
+  const bool own_interpreter = !mountpoint.empty() && !uwsgi.single_interpreter;
+  if (init_uwsgi_app == nullptr || uwsgi.wsgi_req == nullptr || mountpoint.size() >= 0xff ||
+      (own_interpreter && (init_pyargv == nullptr || init_uwsgi_embedded_module == nullptr ||
+                           init_uwsgi_vars == nullptr))) {
     return pyfresh::Status::Ok();
   }
   std::vector<EnginePair> app_pairs = pairs;
   app_pairs.emplace_back("app", spec, UwsgiOptionName("app"));
   InterpreterScope scope(up.main_thread);
+  PyThreadState* interpreter = up.main_thread;
+  if (own_interpreter) {
+    // The python plugin ended the mount's interpreter when the import
+    // failed: set one up as it does (init_uwsgi_app) and serve from there.
+    interpreter = Py_NewInterpreter();
+    if (interpreter == nullptr) {
+      PyThreadState_Swap(up.main_thread);
+      return pyfresh::Status::Error("cannot create a Python interpreter for the app uWSGI could not load "
+                                    "(mountpoint=" + pyfresh::QuoteForMessage(mountpoint) + ")");
+    }
+    init_pyargv();
+    init_uwsgi_embedded_module();
+    init_uwsgi_vars();
+  }
   PyObject* host = PyImport_ImportModule(kHostModule);
   PyObject* py_pairs = host != nullptr ? PairsToPython(app_pairs) : nullptr;
   PyObject* py_mountpoint =
@@ -103,8 +120,13 @@ pyfresh::Status ServeUnloadedApp(const std::string& mountpoint, const std::strin
   Py_XDECREF(py_pairs);
   Py_XDECREF(host);
   if (reloader == nullptr) {
+    const std::string error = ConsumePythonError();
+    if (own_interpreter) {
+      Py_EndInterpreter(interpreter);
+      PyThreadState_Swap(up.main_thread);
+    }
     return pyfresh::Status::Error("cannot serve the app uWSGI could not load (mountpoint=" +
-                                  pyfresh::QuoteForMessage(mountpoint) + ", " + spec + "): " + ConsumePythonError());
+                                  pyfresh::QuoteForMessage(mountpoint) + ", " + spec + "): " + error);
   }
   // The python plugin keeps the callable without a reference of its own
   // (its callable loader): this one is the app's, for the process's life.
@@ -113,14 +135,20 @@ pyfresh::Status ServeUnloadedApp(const std::string& mountpoint, const std::strin
   const uint16_t saved_appid_len = request->appid_len;
   request->appid = const_cast<char*>(mountpoint.c_str());
   request->appid_len = static_cast<uint16_t>(mountpoint.size());
-  const int id = init_uwsgi_app(LOADER_CALLABLE, reloader, request, up.main_thread, PYTHON_APP_TYPE_WSGI);
+  const int id = init_uwsgi_app(LOADER_CALLABLE, reloader, request, interpreter, PYTHON_APP_TYPE_WSGI);
   request->appid = saved_appid;
   request->appid_len = saved_appid_len;
   if (id < 0) {
+    PyThreadState_Swap(interpreter);  // the Reloader's
     Py_DECREF(reloader);
+    if (own_interpreter) Py_EndInterpreter(interpreter);
+    PyThreadState_Swap(up.main_thread);
     return pyfresh::Status::Error("the python plugin did not add the app at mountpoint " +
                                   pyfresh::QuoteForMessage(mountpoint));
   }
+  // With threads, init_uwsgi_app leaves the thread's saved state current:
+  // back to the main interpreter, which the scope leaves from.
+  PyThreadState_Swap(up.main_thread);
   *served = true;
   return pyfresh::Status::Ok();
 }

@@ -25,12 +25,14 @@ pyfresh::Status WrapApp(int app_id, const std::string& spec, const std::vector<E
                         int64_t load_started_ns);
 
 // uWSGI could not load the app at `mountpoint` (broken code at startup):
-// in the main interpreter, pyfresh.uwsgi_host.serve_unloaded() builds a
-// Reloader for `spec` that answers with the error response until a save
-// fixes the code, and the python plugin adds it as the app at `mountpoint`
-// (in the master before fork, so the workers have it too). Only where the
-// app would run in the main interpreter (the main app, or single-interpreter);
-// elsewhere *served is false and nothing is done.
+// in the interpreter the app would have run in (the main one for the main
+// app or with single-interpreter; a new sub-interpreter, set up as the
+// python plugin sets up a mount's, otherwise),
+// pyfresh.uwsgi_host.serve_unloaded() builds a Reloader for `spec` that
+// answers with the error response until a save fixes the code, and the
+// python plugin adds it as the app at `mountpoint` (in the master before
+// fork, so the workers have it too). *served is false, and nothing is
+// done, when the python plugin lacks what that needs.
 pyfresh::Status ServeUnloadedApp(const std::string& mountpoint, const std::string& spec,
                                  const std::vector<EnginePair>& pairs, bool* served);
 

@@ -220,9 +220,8 @@ void WrapApps() {
     pyfresh::Status status = ServeUnloadedApp(mountpoint, AbsoluteSpec(source.spec, cwd), g_state->pairs, &served);
     if (!status.ok()) ExitAppError(status.message());
     if (!served) {
-      uwsgi_log("pyfresh: uWSGI could not load the app at mountpoint=%s (%s); pyfresh can serve an app that "
-                "failed at startup only in the main interpreter (the main app, or single-interpreter = true): "
-                "fix the code and restart uWSGI\n",
+      uwsgi_log("pyfresh: uWSGI could not load the app at mountpoint=%s (%s), and this python plugin does not "
+                "let pyfresh serve it: fix the code and restart uWSGI\n",
                 pyfresh::QuoteForMessage(mountpoint).c_str(), source.origin.c_str());
     }
   }

@@ -21,6 +21,11 @@ extern struct uwsgi_server uwsgi;
 extern struct uwsgi_python up __attribute__((weak));
 void* uwsgi_request_subhandler_wsgi(struct wsgi_request*, struct uwsgi_app*) __attribute__((weak));
 int init_uwsgi_app(int, void*, struct wsgi_request*, PyThreadState*, int) __attribute__((weak));
+// What the python plugin runs in a mount's new sub-interpreter (sys.argv,
+// the `uwsgi` module, pythonpath and the other per-interpreter settings).
+void init_pyargv(void) __attribute__((weak));
+void init_uwsgi_embedded_module(void) __attribute__((weak));
+void init_uwsgi_vars(void) __attribute__((weak));
 }
 
 namespace pyfresh_uwsgi {

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
@@ -17,15 +16,17 @@
 namespace pyfresh {
 namespace {
 
-// Both trivially destructible: no static destructor in a host server.
-std::atomic<uint64_t> g_fork_generation{0};
-pthread_once_t g_fork_handler_once = PTHREAD_ONCE_INIT;
+// The detector's lock, taken with the fork guard first: a fork() waits
+// until no thread holds it, so a child never inherits it held, nor
+// draining_ raised by a thread that does not exist there.
+class DetectorLock {
+ public:
+  explicit DetectorLock(std::mutex& mutex) : lock_(mutex) {}
 
-void OnForkInChild() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
-
-// glibc unregisters the handler when a shared object holding it is
-// unloaded, so this is safe inside a dlopen()ed module.
-void RegisterForkHandler() { pthread_atfork(nullptr, nullptr, &OnForkInChild); }
+ private:
+  ForkGuard guard_;
+  std::lock_guard<std::mutex> lock_;
+};
 
 // "/a/b/c.py" -> ("/a/b", "c.py"); "c.py" -> (".", "c.py"); "/c.py" -> ("/", "c.py").
 // Trailing slashes are ignored; the directory keeps no trailing slash.
@@ -85,11 +86,6 @@ std::string FormatSeconds(int64_t ns) {
 
 }  // namespace
 
-uint64_t CurrentForkGeneration() {
-  pthread_once(&g_fork_handler_once, &RegisterForkHandler);
-  return g_fork_generation.load(std::memory_order_acquire);
-}
-
 const char* DetectionMethodName(DetectionMethod method) {
   switch (method) {
     case DetectionMethod::kNotStarted:
@@ -122,7 +118,7 @@ ChangeDetector::~ChangeDetector() = default;
 void ChangeDetector::Track(const std::string& path) {
   std::vector<std::string> messages;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    DetectorLock lock(mutex_);
     TrackLocked(path);
     PublishLocked();
     messages.swap(pending_log_);
@@ -133,7 +129,7 @@ void ChangeDetector::Track(const std::string& path) {
 void ChangeDetector::Track(const std::vector<std::string>& paths) {
   std::vector<std::string> messages;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    DetectorLock lock(mutex_);
     for (const std::string& path : paths) TrackLocked(path);
     PublishLocked();
     messages.swap(pending_log_);
@@ -142,7 +138,7 @@ void ChangeDetector::Track(const std::vector<std::string>& paths) {
 }
 
 void ChangeDetector::RetainOnly(const std::unordered_set<std::string>& keep) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  DetectorLock lock(mutex_);
   for (auto it = tracked_.begin(); it != tracked_.end();) {
     if (keep.count(it->first) != 0) {
       ++it;
@@ -158,7 +154,7 @@ void ChangeDetector::RetainOnly(const std::unordered_set<std::string>& keep) {
 }
 
 void ChangeDetector::AcceptSeen(const std::vector<std::string>& paths) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  DetectorLock lock(mutex_);
   for (const std::string& path : paths) {
     auto it = tracked_.find(path);
     if (it == tracked_.end() || stale_.count(path) == 0) continue;
@@ -175,7 +171,7 @@ std::vector<std::string> ChangeDetector::Unsettled(const std::vector<std::string
   std::vector<std::string> unsettled;
   std::vector<std::string> messages;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    DetectorLock lock(mutex_);
     DrainWindow window(&draining_);
     if (RunningLocked() && method_ == DetectionMethod::kInotify) DrainLocked();
     const bool all_polled = !RunningLocked() || method_ == DetectionMethod::kPolling;
@@ -204,10 +200,13 @@ bool ChangeDetector::Check() {
     const uint64_t mode = token & 3;
     if (mode == kFastInotify) {
       // The kernel queued the event of any save completed before this call.
-      // An empty queue means no news, unless another caller has just read
-      // events it has not published yet (draining_), or the watcher was
-      // replaced (the token changed) while we asked.
-      if (!EventsPendingOn(fast_fd_.load(std::memory_order_acquire))) {
+      // Nothing queued on the process's inotify descriptor, nothing being
+      // routed from it and nothing waiting for this detector means no news,
+      // unless another caller of this detector has just taken events it
+      // has not published yet (draining_), or the watcher was replaced
+      // (the token changed) while we asked.
+      const EventReadiness* readiness = fast_readiness_.load(std::memory_order_acquire);
+      if (readiness != nullptr && !EventsMayBePending(*readiness)) {
         std::atomic_thread_fence(std::memory_order_seq_cst);
         if (draining_.load(std::memory_order_seq_cst) == 0 &&
             fast_token_.load(std::memory_order_acquire) == token) {
@@ -227,7 +226,7 @@ bool ChangeDetector::CheckLocked(bool compare_polled_now) {
   std::vector<std::string> messages;
   bool stale;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    DetectorLock lock(mutex_);
     DrainWindow window(&draining_);
     if (!RunningLocked()) {
       StartLocked(/*restart=*/false);
@@ -245,19 +244,24 @@ bool ChangeDetector::CheckLocked(bool compare_polled_now) {
 
 bool ChangeDetector::WaitForChange(int64_t timeout_ns) {
   if (CheckNow()) return true;
-  int fd = -1;
+  const EventReadiness* readiness = nullptr;
   bool compare_periodically = true;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    DetectorLock lock(mutex_);
     if (RunningLocked() && method_ == DetectionMethod::kInotify && watcher_ != nullptr) {
-      fd = watcher_->ReadinessFd();
-      compare_periodically = fd < 0 || !polled_.empty();
+      readiness = watcher_->Readiness();
+      compare_periodically = readiness == nullptr || !polled_.empty();
     }
   }
   int64_t sleep_ns = std::max<int64_t>(timeout_ns, 0);
   if (compare_periodically) {
     sleep_ns = std::min(sleep_ns, options_.poll_interval_ns > 0 ? options_.poll_interval_ns : kWaitCompareStepNs);
   }
+  // The inotify descriptor is shared by every detector of the process: events
+  // another detector's drain already read and routed here leave it empty, so
+  // look at this watcher's readiness before sleeping on the descriptor.
+  if (readiness != nullptr && EventsMayBePending(*readiness)) return CheckNow();
+  const int fd = readiness != nullptr ? readiness->descriptor->load(std::memory_order_acquire) : -1;
   if (fd >= 0) {
     // Rounded up: a 0 ms poll() for a sub-millisecond rest would spin.
     const int64_t ms = std::min<int64_t>((sleep_ns + 999999) / 1000000, 1 << 30);
@@ -271,29 +275,29 @@ bool ChangeDetector::WaitForChange(int64_t timeout_ns) {
 }
 
 std::vector<std::string> ChangeDetector::StalePaths() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  DetectorLock lock(mutex_);
   std::vector<std::string> paths(stale_.begin(), stale_.end());
   std::sort(paths.begin(), paths.end());
   return paths;
 }
 
 DetectionMethod ChangeDetector::method() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  DetectorLock lock(mutex_);
   return RunningLocked() ? method_ : DetectionMethod::kNotStarted;
 }
 
 size_t ChangeDetector::tracked_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  DetectorLock lock(mutex_);
   return tracked_.size();
 }
 
 size_t ChangeDetector::watched_directory_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  DetectorLock lock(mutex_);
   return RunningLocked() ? watched_directories_.size() : 0;
 }
 
 size_t ChangeDetector::polled_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  DetectorLock lock(mutex_);
   if (!RunningLocked()) return 0;
   return method_ == DetectionMethod::kPolling ? tracked_.size() : polled_.size();
 }
@@ -308,7 +312,7 @@ void ChangeDetector::ResetWatchingLocked() {
   // token change and takes the lock. In a forked child this only closes
   // the inherited descriptor; the parent's watches are untouched.
   fast_token_.store(0, std::memory_order_release);
-  fast_fd_.store(-1, std::memory_order_release);
+  fast_readiness_.store(nullptr, std::memory_order_release);
   watcher_.reset();
   watched_directories_.clear();
   unwatchable_directories_.clear();
@@ -344,7 +348,7 @@ void ChangeDetector::StartLocked(bool restart) {
   }
   watcher_ = std::move(watcher);
   method_ = DetectionMethod::kInotify;
-  fast_fd_.store(watcher_->ReadinessFd(), std::memory_order_release);
+  fast_readiness_.store(watcher_->Readiness(), std::memory_order_release);
   // Watches first, then the comparison: a change in between is not lost.
   for (auto& entry : tracked_) {
     AnchorLocked(entry.first, &entry.second);
@@ -426,7 +430,7 @@ bool ChangeDetector::AddAnchorLocked(const std::string& target, const std::strin
 
 void ChangeDetector::AnchorLocked(const std::string& path, Tracked* tracked) {
   UnanchorLocked(path, tracked);
-  const bool was_polled = tracked->polled;
+  // Polled again (PollLocked) if an anchor still cannot be watched.
   tracked->polled = false;
   AddAnchorLocked(path, path, tracked);
   tracked->follows_links = false;
@@ -436,11 +440,7 @@ void ChangeDetector::AnchorLocked(const std::string& path, Tracked* tracked) {
     if (resolved.real_path != path) AddAnchorLocked(resolved.real_path, path, tracked);
     tracked->follows_links = !resolved.links.empty();
   }
-  if (!tracked->polled) {
-    polled_.erase(path);
-  } else if (!was_polled) {
-    tracked->seen = tracked->baseline;
-  }
+  if (!tracked->polled) polled_.erase(path);
   if (tracked->watches_entries) {
     tracked->watches_entries = false;
     AnchorEntriesLocked(path, tracked);
@@ -585,7 +585,7 @@ void ChangeDetector::PublishLocked() {
   has_stale_.store(!stale_.empty(), std::memory_order_release);
   uint64_t mode = 0;
   if (RunningLocked()) {
-    if (method_ == DetectionMethod::kInotify && polled_.empty() && watcher_->ReadinessFd() >= 0) {
+    if (method_ == DetectionMethod::kInotify && polled_.empty() && watcher_->Readiness() != nullptr) {
       mode = kFastInotify;
     } else if (method_ == DetectionMethod::kPolling) {
       mode = kFastPolling;

@@ -2,6 +2,8 @@
 #ifndef PYFRESH_SRC_TEXT_H_
 #define PYFRESH_SRC_TEXT_H_
 
+#include <string.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -32,6 +34,18 @@ inline std::string CountOf(size_t n, std::string_view singular, std::string_view
   out.push_back(' ');
   out.append(n == 1 ? singular : plural);
   return out;
+}
+
+// strerror_r is the GNU variant under g++ (_GNU_SOURCE); accept either.
+[[maybe_unused]] inline const char* StrerrorResult(const char* result, const char*) { return result; }
+[[maybe_unused]] inline const char* StrerrorResult(int result, const char* buffer) {
+  return result == 0 ? buffer : "unknown error";
+}
+
+// The text of an errno value, thread-safely.
+inline std::string ErrnoText(int error) {
+  char buffer[256] = {};
+  return StrerrorResult(strerror_r(error, buffer, sizeof buffer), buffer);
 }
 
 }  // namespace internal

@@ -1,6 +1,7 @@
 #include "pyfresh/change_detector.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,6 +19,7 @@
 
 #include "alloc_counter.h"
 #include "fakes.h"
+#include "inotify_fds.h"
 #include "temp_dir.h"
 
 namespace pyfresh {
@@ -673,6 +676,53 @@ TEST_F(ChangeDetectorTest, ForkBeforeAnyCheck) {
   EXPECT_EQ(hub_.created, 1);
 }
 
+TEST_F(ChangeDetectorTest, ForkWaitsForADrainInProgress) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer does not support fork after threads";
+#endif
+  // Another thread is half-way through a drain (lock held, draining_
+  // raised) when this one forks: the fork waits for it, so the child can
+  // use the detector and its checks are lock-free again.
+  hub_.EnableLockFreeChecks();
+  auto detector = Started();
+  int drains = hub_.drains;
+  EXPECT_FALSE(detector->Check());
+  ASSERT_EQ(hub_.drains, drains) << "no lock-free check in the parent";
+  fs_.Modify(kA, 6 * kSecond, 100);
+  hub_.Emit(kDir, "a.py");
+  hub_.hold_drains = true;
+  std::thread drainer([&] { detector->Check(); });
+  for (int waited = 0; !hub_.in_drain && waited < 10000; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!hub_.in_drain) {
+    hub_.hold_drains = false;
+    drainer.join();
+    FAIL() << "the check did not drain";
+  }
+  std::atomic<bool> child_ok{false};
+  std::thread forker([&] {
+    child_ok = InForkedChild([&] {
+      ::alarm(30);  // a child that inherited the drain would hang here
+      if (!detector->Check()) return false;
+      detector->Track(kA);
+      if (detector->Check()) return false;
+      const int before = hub_.drains;
+      for (int i = 0; i < 10; ++i) {
+        if (detector->Check()) return false;
+      }
+      return hub_.drains == before;  // lock-free: draining_ is 0 here
+    });
+  });
+  // Let the fork start while the drain is held (it must wait for it).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  hub_.hold_drains = false;
+  drainer.join();
+  forker.join();
+  EXPECT_TRUE(child_ok);
+  EXPECT_TRUE(detector->Check());
+}
+
 TEST_F(ChangeDetectorTest, CurrentForkGenerationIsBumpedInChildrenOnly) {
   const uint64_t before = CurrentForkGeneration();
   const bool child_ok = InForkedChild([&] {
@@ -1027,6 +1077,121 @@ TEST_F(RealInotifyTest, ConcurrentChecksAndTracks) {
   EXPECT_FALSE(detector_->CheckNow()) << ::testing::PrintToString(detector_->StalePaths());
   ASSERT_TRUE(testing::WriteFile(Module(), "x = 6\n"));
   EXPECT_TRUE(detector_->CheckNow());
+}
+
+// ---------------------------------------------------------------------------
+// Every detector of a process on one inotify instance.
+
+class SharedInotifyTest : public ::testing::Test {
+ protected:
+  // A detector tracking `count` modules in directory `name`, started.
+  std::unique_ptr<ChangeDetector> Detector(const std::string& name, int count = 1) {
+    EXPECT_TRUE(testing::MakeDir(dir_.Path(name)) || ::access(dir_.Path(name).c_str(), F_OK) == 0);
+    std::vector<std::string> paths;
+    for (int i = 0; i < count; ++i) {
+      paths.push_back(dir_.Path(name + "/m" + std::to_string(i) + ".py"));
+      EXPECT_TRUE(testing::WriteFile(paths.back(), "x = 1\n"));
+      EXPECT_TRUE(testing::Backdate(paths.back()));
+    }
+    auto detector = std::make_unique<ChangeDetector>(DetectorOptions{}, RealFilesystem(), RealClock(),
+                                                     &CreateInotifyWatcher, log_.Sink());
+    detector->Track(paths);
+    EXPECT_FALSE(detector->Check());
+    EXPECT_EQ(detector->method(), DetectionMethod::kInotify) << log_.joined();
+    return detector;
+  }
+
+  TempDir dir_;
+  LogCollector log_;
+};
+
+TEST_F(SharedInotifyTest, TwoHundredDetectorsUseOneDescriptorAndHearOnlyTheirOwnFiles) {
+  std::vector<std::unique_ptr<ChangeDetector>> detectors;
+  for (int i = 0; i < 200; ++i) detectors.push_back(Detector("app" + std::to_string(i)));
+  EXPECT_EQ(testing::CountInotifyFds(), 1);
+  for (int edited : {0, 77, 199}) {
+    ASSERT_TRUE(testing::WriteFile(dir_.Path("app" + std::to_string(edited) + "/m0.py"), "x = 2\n"));
+    for (int i = 0; i < 200; ++i) {
+      // The first detectors asked drain the queue for everyone.
+      EXPECT_EQ(detectors[i]->Check(), i == edited) << "detector " << i << " after editing " << edited;
+    }
+    detectors[edited]->Track(dir_.Path("app" + std::to_string(edited) + "/m0.py"));
+  }
+  detectors.clear();
+  EXPECT_EQ(testing::CountInotifyFds(), 0);
+}
+
+TEST_F(SharedInotifyTest, TwoDetectorsOfOneDirectoryAndOneIsDestroyed) {
+  auto first = Detector("app", 2);
+  auto second = Detector("app", 2);
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("app/m0.py"), "x = 2\n"));
+  EXPECT_TRUE(first->Check());
+  EXPECT_TRUE(second->Check());
+  first.reset();  // the watch it shared with the second stays
+  second->Track(dir_.Path("app/m0.py"));
+  ASSERT_FALSE(second->Check());
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("app/m1.py"), "x = 3\n"));
+  EXPECT_TRUE(second->Check());
+  EXPECT_EQ(second->StalePaths(), std::vector<std::string>{dir_.Path("app/m1.py")});
+}
+
+TEST_F(SharedInotifyTest, ASaveIsSeenWhileOtherDetectorsDrainTheSharedQueue) {
+  // Other detectors' requests keep reading the shared queue (and routing
+  // this detector's events to it); a check that starts after the save
+  // completed must still report it.
+  auto mine = Detector("mine");
+  std::vector<std::unique_ptr<ChangeDetector>> others;
+  for (int i = 0; i < 3; ++i) others.push_back(Detector("other" + std::to_string(i)));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> checkers;
+  for (auto& other : others) {
+    checkers.emplace_back([&stop, detector = other.get()] {
+      while (!stop) detector->Check();
+    });
+  }
+  const std::string module = dir_.Path("mine/m0.py");
+  int missed = 0;
+  int heard_by_others = 0;
+  for (int round = 0; round < 500; ++round) {
+    ASSERT_TRUE(testing::WriteFile(module, round % 2 ? "x = 1\n" : "x = 2\n"));
+    if (!mine->Check()) ++missed;
+    mine->Track(module);
+  }
+  stop = true;
+  for (std::thread& thread : checkers) thread.join();
+  for (auto& other : others) heard_by_others += other->Check() ? 1 : 0;
+  EXPECT_EQ(missed, 0);
+  EXPECT_EQ(heard_by_others, 0);
+}
+
+TEST_F(SharedInotifyTest, ForkedChildHasItsOwnInstance) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer does not support fork after threads";
+#endif
+  auto first = Detector("first");
+  auto second = Detector("second");
+  ASSERT_EQ(testing::CountInotifyFds(), 1);
+  ASSERT_TRUE(testing::MakeDir(dir_.Path("childonly")));
+  struct stat childonly;
+  ASSERT_EQ(::stat(dir_.Path("childonly").c_str(), &childonly), 0);
+  char inode[32];
+  std::snprintf(inode, sizeof inode, " ino:%lx ", static_cast<unsigned long>(childonly.st_ino));
+  const bool child_ok = InForkedChild([&] {
+    if (first->Check() || second->Check()) return false;  // each starts again in the child
+    if (testing::CountInotifyFds() != 1) return false;    // the inherited one was closed
+    first->Track(dir_.Path("childonly/new.py"));          // a watch only the child makes
+    if (testing::InotifyWatchList().find(inode) == std::string::npos) return false;
+    if (!testing::WriteFile(dir_.Path("second/m0.py"), "x = 5\n")) return false;
+    return !first->Check() && second->Check();
+  });
+  EXPECT_TRUE(child_ok);
+  // The parent's instance has none of the child's watches, and kept its own.
+  EXPECT_EQ(testing::CountInotifyFds(), 1);
+  EXPECT_EQ(testing::InotifyWatchList().find(inode), std::string::npos);
+  EXPECT_FALSE(first->Check());
+  EXPECT_TRUE(second->Check());  // the child's save, heard here too
+  ASSERT_TRUE(testing::WriteFile(dir_.Path("first/m0.py"), "x = 6\n"));
+  EXPECT_TRUE(first->Check());
 }
 
 }  // namespace

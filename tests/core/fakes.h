@@ -4,8 +4,11 @@
 #ifndef PYFRESH_TESTS_CORE_FAKES_H_
 #define PYFRESH_TESTS_CORE_FAKES_H_
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -13,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -158,11 +162,37 @@ class FakeClock : public Clock {
 class FakeWatcher;
 
 // What the detector's watcher factory sees, and how tests reach the watcher
-// the detector currently owns. Used from the detector's thread only.
+// the detector currently owns. Used from the detector's thread only, but
+// for the drain latch.
 struct FakeWatcherHub {
+  FakeWatcherHub() = default;
+  FakeWatcherHub(const FakeWatcherHub&) = delete;
+  FakeWatcherHub& operator=(const FakeWatcherHub&) = delete;
+  ~FakeWatcherHub() {
+    if (empty_pipe[0] >= 0) ::close(empty_pipe[0]);
+    if (empty_pipe[1] >= 0) ::close(empty_pipe[1]);
+  }
+
+  // Gives the watchers a readiness (an always-empty pipe as the kernel
+  // queue, `routed` raised while events wait), so that the detector's
+  // lock-free path runs: a Check() that does not drain took it.
+  void EnableLockFreeChecks() {
+    if (::pipe(empty_pipe) != 0) return;
+    descriptor = empty_pipe[0];
+    readiness = EventReadiness{&descriptor, &routing, &routed};
+  }
+
   int created = 0;
   int destroyed = 0;
   int drains = 0;
+  // While set, Drain() raises in_drain and waits (another thread lowers it).
+  std::atomic<bool> hold_drains{false};
+  std::atomic<bool> in_drain{false};
+  int empty_pipe[2] = {-1, -1};
+  std::atomic<int> descriptor{-1};
+  std::atomic<uint32_t> routing{0};
+  std::atomic<uint32_t> routed{0};
+  std::optional<EventReadiness> readiness;
   bool fail_create = false;
   bool fail_all_watches = false;
   std::set<std::string> fail_watch;  // directories whose Watch fails
@@ -193,8 +223,16 @@ class FakeWatcher : public DirectoryWatcher {
     return Status::Ok();
   }
 
+  const EventReadiness* Readiness() const override {
+    return hub_->readiness ? &*hub_->readiness : nullptr;
+  }
+
   bool Drain(const EntryCallback& on_entry, const OverflowCallback& on_overflow) override {
     ++hub_->drains;
+    hub_->in_drain = true;
+    while (hub_->hold_drains) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    hub_->in_drain = false;
+    hub_->routed = 0;
     if (events_.empty()) return false;
     std::deque<Event> events;
     events.swap(events_);
@@ -210,8 +248,12 @@ class FakeWatcher : public DirectoryWatcher {
 
   void Emit(const std::string& directory, const std::string& name, EntryEvent kind) {
     events_.push_back(Event{directory, name, kind, false});
+    hub_->routed = 1;
   }
-  void Overflow() { events_.push_back(Event{"", "", EntryEvent::kOther, true}); }
+  void Overflow() {
+    events_.push_back(Event{"", "", EntryEvent::kOther, true});
+    hub_->routed = 1;
+  }
   const std::set<std::string>& watched() const { return watched_; }
 
  private:

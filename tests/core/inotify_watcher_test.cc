@@ -6,11 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "inotify_fds.h"
+#include "inotify_multiplexer.h"
 #include "inotify_watcher_internal.h"
 #include "pyfresh/directory_watcher.h"
 #include "temp_dir.h"
@@ -18,6 +21,7 @@
 namespace pyfresh {
 namespace {
 
+using testing::CountInotifyFds;
 using testing::MakeDir;
 using testing::ReplaceFile;
 using testing::TempDir;
@@ -244,18 +248,137 @@ TEST(InotifyWatcher, RenameOverAndAttributesAreNotWrites) {
   EXPECT_EQ(drained.KindsOf("a.py"), std::vector<EntryEvent>{EntryEvent::kAttributesChanged});
 }
 
-TEST(InotifyWatcher, EventsPendingOnTellsAQueuedEventWithoutReadingIt) {
+TEST(InotifyWatcher, EventsMayBePendingTellsAQueuedEventWithoutReadingIt) {
   TempDir dir;
   auto watcher = MakeWatcher();
   ASSERT_TRUE(watcher->Watch(dir.path()).ok());
-  EXPECT_FALSE(EventsPendingOn(watcher->ReadinessFd()));
+  ASSERT_NE(watcher->Readiness(), nullptr);
+  const EventReadiness& readiness = *watcher->Readiness();
+  EXPECT_FALSE(EventsMayBePending(readiness));
   // Queued before write()'s close returns: seen at once, every time.
   ASSERT_TRUE(WriteFile(dir.Path("a.py"), "x"));
-  EXPECT_TRUE(EventsPendingOn(watcher->ReadinessFd()));
-  EXPECT_TRUE(EventsPendingOn(watcher->ReadinessFd()));  // not consumed
+  EXPECT_TRUE(EventsMayBePending(readiness));
+  EXPECT_TRUE(EventsMayBePending(readiness));  // not consumed
   EXPECT_TRUE(DrainAll(*watcher).any);
-  EXPECT_FALSE(EventsPendingOn(watcher->ReadinessFd()));
-  EXPECT_TRUE(EventsPendingOn(-1));  // cannot tell: take the slow path
+  EXPECT_FALSE(EventsMayBePending(readiness));
+}
+
+TEST(InotifyWatcher, EventsMayBePendingWhenTheDescriptorCannotTell) {
+  std::atomic<int> no_descriptor{-1};
+  std::atomic<uint32_t> zero{0};
+  EXPECT_TRUE(EventsMayBePending(EventReadiness{&no_descriptor, &zero, &zero}));
+}
+
+// --- One inotify instance per process, shared by every watcher ------------
+
+TEST(SharedInotify, ManyWatchersUseOneDescriptor) {
+  ASSERT_EQ(CountInotifyFds(), 0);
+  TempDir dir;
+  std::vector<std::unique_ptr<DirectoryWatcher>> watchers;
+  for (int i = 0; i < 200; ++i) {  // more than the default 128 instances per user
+    ASSERT_TRUE(MakeDir(dir.Path("d" + std::to_string(i))));
+    watchers.push_back(MakeWatcher());
+    ASSERT_NE(watchers.back(), nullptr);
+    ASSERT_TRUE(watchers.back()->Watch(dir.Path("d" + std::to_string(i))).ok());
+  }
+  EXPECT_EQ(CountInotifyFds(), 1);
+  // Each hears about its own directory only, whoever drains first.
+  ASSERT_TRUE(WriteFile(dir.Path("d7/a.py"), "x"));
+  ASSERT_TRUE(WriteFile(dir.Path("d150/b.py"), "x"));
+  EXPECT_FALSE(DrainAll(*watchers[0]).any);
+  for (int i = 0; i < 200; ++i) {
+    Drained drained = DrainAll(*watchers[i]);
+    if (i == 7) {
+      EXPECT_TRUE(drained.Has(dir.Path("d7"), "a.py"));
+      EXPECT_FALSE(drained.Has(dir.Path("d150"), "b.py"));
+    } else if (i == 150) {
+      EXPECT_TRUE(drained.Has(dir.Path("d150"), "b.py"));
+      EXPECT_FALSE(drained.Has(dir.Path("d7"), "a.py"));
+    } else {
+      EXPECT_FALSE(drained.any) << i;
+    }
+  }
+  watchers.clear();
+  EXPECT_EQ(CountInotifyFds(), 0);  // closed with the last watcher
+}
+
+TEST(SharedInotify, EventsAnotherWatcherReadStayPendingForTheirOwner) {
+  TempDir dir;
+  ASSERT_TRUE(MakeDir(dir.Path("mine")));
+  ASSERT_TRUE(MakeDir(dir.Path("theirs")));
+  auto mine = MakeWatcher();
+  auto theirs = MakeWatcher();
+  ASSERT_TRUE(mine->Watch(dir.Path("mine")).ok());
+  ASSERT_TRUE(theirs->Watch(dir.Path("theirs")).ok());
+  ASSERT_TRUE(WriteFile(dir.Path("mine/a.py"), "x"));
+  // Both see the kernel's queue; the other drains it and gets nothing...
+  EXPECT_TRUE(EventsMayBePending(*theirs->Readiness()));
+  EXPECT_FALSE(DrainAll(*theirs).any);
+  // ...after which it is quiet, while the event waits for its owner.
+  EXPECT_FALSE(EventsMayBePending(*theirs->Readiness()));
+  EXPECT_TRUE(EventsMayBePending(*mine->Readiness()));
+  Drained drained = DrainAll(*mine);
+  EXPECT_TRUE(drained.Has(dir.Path("mine"), "a.py"));
+  EXPECT_FALSE(EventsMayBePending(*mine->Readiness()));
+}
+
+TEST(SharedInotify, TwoWatchersOfOneDirectoryAndOneGoes) {
+  TempDir dir;
+  auto first = MakeWatcher();
+  auto second = MakeWatcher();
+  ASSERT_TRUE(first->Watch(dir.path()).ok());
+  ASSERT_TRUE(second->Watch(dir.path()).ok());  // the kernel returns the same watch
+  ASSERT_TRUE(WriteFile(dir.Path("a.py"), "x"));
+  EXPECT_TRUE(DrainAll(*first).Has(dir.path(), "a.py"));
+  EXPECT_TRUE(DrainAll(*second).Has(dir.path(), "a.py"));
+  first.reset();  // must not remove the watch the second one shares
+  ASSERT_TRUE(WriteFile(dir.Path("b.py"), "x"));
+  Drained drained = DrainAll(*second);
+  EXPECT_TRUE(drained.Has(dir.path(), "b.py"));
+  EXPECT_EQ(drained.overflows, 0);
+  EXPECT_EQ(CountInotifyFds(), 1);
+}
+
+TEST(SharedInotify, RemovedDirectoryIsALossForEveryWatcherOfIt) {
+  TempDir dir;
+  ASSERT_TRUE(MakeDir(dir.Path("pkg")));
+  ASSERT_TRUE(MakeDir(dir.Path("other")));
+  auto first = MakeWatcher();
+  auto second = MakeWatcher();
+  auto bystander = MakeWatcher();
+  ASSERT_TRUE(first->Watch(dir.Path("pkg")).ok());
+  ASSERT_TRUE(second->Watch(dir.Path("pkg")).ok());
+  ASSERT_TRUE(bystander->Watch(dir.Path("other")).ok());
+  ASSERT_EQ(::rmdir(dir.Path("pkg").c_str()), 0);
+  EXPECT_EQ(DrainAll(*bystander).overflows, 0);
+  EXPECT_GE(DrainAll(*first).overflows, 1);
+  EXPECT_GE(DrainAll(*second).overflows, 1);
+}
+
+TEST(SharedInotify, AWatcherThatNeverDrainsLosesEventsNotMemory) {
+  // A mount that gets no requests while files in its directory keep
+  // changing: its inbox is bounded like the kernel's queue, then counts as
+  // lost (its owner starts again with a full comparison).
+  TempDir dir;
+  ASSERT_TRUE(MakeDir(dir.Path("busy")));
+  auto idle = MakeWatcher();
+  auto busy = MakeWatcher();
+  ASSERT_TRUE(idle->Watch(dir.Path("busy")).ok());
+  ASSERT_TRUE(busy->Watch(dir.Path("busy")).ok());
+  const std::string files[] = {dir.Path("busy/f"), dir.Path("busy/g")};
+  for (const std::string& file : files) ASSERT_TRUE(WriteFile(file, "x"));
+  size_t events = 0;
+  while (events <= internal::InotifyMultiplexer::kMaxEventsPerInbox) {
+    // One IN_ATTRIB each (alternating names: the kernel coalesces an event
+    // identical to the one before); the busy watcher keeps the kernel's
+    // queue short.
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(::chmod(files[i % 2].c_str(), i % 4 < 2 ? 0600 : 0644), 0);
+    events += DrainAll(*busy).entries.size();
+  }
+  Drained drained = DrainAll(*idle);
+  EXPECT_GE(drained.overflows, 1);
+  EXPECT_TRUE(drained.entries.empty());
+  EXPECT_FALSE(DrainAll(*idle).any);  // starts afresh
 }
 
 TEST(RemoteFilesystemName, RefusesNetworkAndSharedFilesystems) {

@@ -11,6 +11,16 @@ BAD = [
     (dict(packages=["a..b"]), "a..b"),
     (dict(exclude=["bad name"]), "bad name"),
     (dict(poll_interval=-1), "poll"),
+    (dict(drain_timeout=-1), "drain_timeout=: invalid value '-1.0'"),
+    (dict(drain_timeout=86401), "drain_timeout=: invalid value '86401.0'"),
+    (dict(drain_timeout="forever"), "drain_timeout=: invalid value 'forever'"),
+    (dict(drain_timeout=float("nan")), "drain_timeout=: invalid value 'nan'"),
+    (dict(watch_ignore=["templates/*.bak"]), "watch_ignore=: pattern 'templates/*.bak' contains '/'"),
+    (dict(watch_ignore=[""]), "watch_ignore=: empty pattern"),
+    (dict(watch_ignore=["a\x01b"]), "watch_ignore=: value 'a\\x01b' contains a control character"),
+    (dict(integrations=["dj/ango"]), "integrations=: invalid integration name 'dj/ango'"),
+    (dict(integrations=""), "integrations=: invalid value ''"),
+    (dict(integrations=["caf\xe9"]), "integrations=: invalid integration name 'caf\\xc3\\xa9'"),
 ]
 
 

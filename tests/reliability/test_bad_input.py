@@ -70,6 +70,23 @@ PATHS_ACCEPTED = [
     ("deep", b"d/" * 2000), ("non-utf8", b"caf\xe9/\xff\xfe"),
 ]
 
+SECONDS_REFUSED = INTERVALS_REFUSED
+PATTERNS_REFUSED = [
+    ("empty", b""), ("control byte", b"*.b\x01ak"), ("slash", b"templates/*.bak"), ("dotdot", b"../*.py"),
+    ("absolute", b"/etc/passwd"), ("huge", b"*" * HUGE), ("shell subst path", b"$(touch @MARKER@)"),
+]
+# File-name patterns are kept verbatim and only ever matched (fnmatch).
+PATTERNS_ACCEPTED = [
+    ("glob", b"*.nothing"), ("classes", b"[#~]*.orig"), ("semicolon", b"x; touch y"), ("backticks", b"`id`"),
+    ("quotes", b"'a'\"b\""), ("spaces and commas", b"a b, c"), ("non-utf8", b"caf\xe9\xff"),
+    ("long", b"a" * 4000),
+]
+INTEGRATIONS_REFUSED = [
+    ("empty", b""), ("separators only", b" , "), ("slash", b"dj/ango"), ("shell subst", b"$(touch @MARKER@)"),
+    ("semicolon", b"django;touch @MARKER@"), ("backticks", b"`id`"), ("non-utf8", b"caf\xe9"),
+    ("control byte", b"dj\x01ango"), ("huge junk", b"!" * HUGE),
+]
+
 OPTIONS = {
     # core name: (uWSGI option, Apache directive, refused values, accepted values)
     "enabled": ("pyfresh-enabled", "PyFresh", FLAGS_REFUSED, []),
@@ -80,6 +97,9 @@ OPTIONS = {
     "poll-interval": ("pyfresh-poll-interval", "PyFreshPollInterval", INTERVALS_REFUSED, []),
     "watch": ("pyfresh-watch", "PyFreshWatch", PATHS_REFUSED, PATHS_ACCEPTED),
     "restart-on": ("pyfresh-restart-on", "PyFreshRestartOn", PATHS_REFUSED, PATHS_ACCEPTED),
+    "watch-ignore": ("pyfresh-watch-ignore", "PyFreshWatchIgnore", PATTERNS_REFUSED, PATTERNS_ACCEPTED),
+    "drain-timeout": ("pyfresh-drain-timeout", "PyFreshDrainTimeout", SECONDS_REFUSED, []),
+    "integrations": ("pyfresh-integrations", "PyFreshIntegrations", INTEGRATIONS_REFUSED, []),
 }
 
 # Known product issues, found by this suite (docs/reliability.md): the
@@ -187,8 +207,8 @@ def test_uwsgi_refuses(option, label, value, tmp_path):
 
 
 def accepted_uwsgi_values():
-    for option in ("watch", "restart-on"):
-        for label, value in PATHS_ACCEPTED:
+    for option in ("watch", "restart-on", "watch-ignore"):
+        for label, value in OPTIONS[option][3]:
             if b"$(" not in value:  # uWSGI's own $(NAME) expansion
                 yield option, label, value
 
@@ -290,7 +310,8 @@ APACHE_SERVE = """\
 
 def test_apache_accepts_and_serves(apache_space, tmp_path):
     """Every accepted hostile value in one running server: the path values
-    in one virtual host (PyFreshWatch and PyFreshRestartOn), each accepted
+    in one virtual host (PyFreshWatch, PyFreshRestartOn and the
+    PyFreshWatchIgnore patterns), each accepted
     PyFreshApp file spec in its own (it cannot be loaded: a 500 page that
     shows no path)."""
     marker = os.path.join(apache_space.root, "MARKER")
@@ -311,6 +332,8 @@ def test_apache_accepts_and_serves(apache_space, tmp_path):
     for label, value in PATHS_ACCEPTED:
         for directive in (b"PyFreshWatch", b"PyFreshRestartOn"):
             paths.append(directive + b" " + apache_quote(hostile(value, marker)))
+    for label, value in PATTERNS_ACCEPTED:
+        paths.append(b"PyFreshWatchIgnore " + apache_quote(value))
     hosts.append(("paths", paths))
     for index, (label, value) in enumerate(APPS_ACCEPTED):
         hosts.append(("app%d" % index, [b"PyFreshApp " + apache_quote(hostile(value, marker))]))

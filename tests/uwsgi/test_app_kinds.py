@@ -2,6 +2,8 @@
 wsgi-file=, mount= (sub-interpreters and single-interpreter), eval= named by
 pyfresh-app, and an app only pyfresh-app names."""
 
+import os
+
 import pytest
 
 from uwsgi_harness import App, wait_for, write_file
@@ -106,6 +108,35 @@ def test_mounts(uwsgi, app_root, mode, single_interpreter):
     for _ in range(6):
         assert uwsgi.get_json("/alpha/")["version"] == "v2"
         assert uwsgi.get_json("/beta/")["version"] == "v3"
+    uwsgi.assert_healthy()
+
+
+def inotify_instances(pid):
+    count = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:inotify":
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+def test_mounts_share_one_inotify_instance(uwsgi, app_root):
+    """Each mount has its own reloader (and sub-interpreter); the worker has
+    one inotify instance for all of them (the kernel allows 128 per user)."""
+    names = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    apps = [App(app_root, name) for name in names]
+    options = [("master", "true"), ("processes", "1"), ("manage-script-name", "true")]
+    options += [("mount", "/%s=%s" % (app.name, app.spec)) for app in apps]
+    uwsgi.start(options, wait="/alpha/", pythonpath=[app_root])
+    answers = [uwsgi.get_json("/%s/" % name) for name in names]
+    assert len({answer["interpreter"] for answer in answers}) == len(names)
+    assert inotify_instances(answers[0]["pid"]) == 1
+    apps[2].set_version("v2")
+    versions = [uwsgi.get_json("/%s/" % name)["version"] for name in names]
+    assert versions == ["v1", "v1", "v2", "v1", "v1"]
+    assert inotify_instances(answers[0]["pid"]) == 1
     uwsgi.assert_healthy()
 
 

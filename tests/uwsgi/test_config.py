@@ -40,6 +40,12 @@ BAD_OPTIONS = [
     ("pyfresh-watch", "", "pyfresh-watch"),
     ("pyfresh-watch-ignore", "templates/*.bak", "'templates/*.bak'"),
     ("pyfresh-reload-scope", "modules", "'modules'"),
+    ("pyfresh-watch-ignore", "", "pyfresh-watch-ignore"),
+    ("pyfresh-drain-timeout", "forever", "'forever'"),
+    ("pyfresh-drain-timeout", "-1", "'-1'"),
+    ("pyfresh-drain-timeout", "86401", "86400"),
+    ("pyfresh-integrations", "dj/ango", "'dj/ango'"),
+    ("pyfresh-integrations", ",", "','"),  # the ini parser trims spaces
 ]
 
 

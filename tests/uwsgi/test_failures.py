@@ -321,6 +321,42 @@ def test_uwsgi_started_with_broken_code_answers_the_error_then_serves_the_fix(uw
     uwsgi.assert_healthy()
 
 
+MOUNT_MODES = {
+    "prefork": [("master", "true"), ("processes", "2")],
+    "lazy-apps": [("master", "true"), ("processes", "2"), ("lazy-apps", "true")],
+    "threads": [("master", "true"), ("processes", "1"), ("threads", "4")],
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MOUNT_MODES))
+def test_a_mount_in_its_own_interpreter_started_broken_answers_the_error_then_serves_the_fix(uwsgi, app_root, mode):
+    """A mount runs in a sub-interpreter of its own, which uWSGI ends when the
+    import fails: pyfresh sets up another, answers with the error response
+    there (the other mount keeps working) and serves the fix once saved
+    (before: only logged, a bare 500 until uWSGI was restarted)."""
+    alpha = App(app_root, "alpha")
+    beta = App(app_root, "beta")
+    alpha.break_code()
+    options = MOUNT_MODES[mode] + [("manage-script-name", "true"), ("mount", "/alpha=%s" % alpha.spec),
+                                   ("mount", "/beta=%s" % beta.spec), ("pyfresh-debug", "on")]
+    uwsgi.start(options, wait="/beta/", pythonpath=[app_root])
+    response = uwsgi.get("/alpha/")
+    assert response.status == 500, (response, uwsgi.log())
+    assert response.headers.get("X-PyFresh-Error") == "load-failed", response
+    assert "SyntaxError" in response.text
+    assert uwsgi.get_json("/beta/")["version"] == "v1"
+    assert uwsgi.log_lines("uWSGI could not load the app at mountpoint '/alpha'"), uwsgi.log()
+    alpha.set_version("v2")
+    for _ in range(4):  # every worker (or thread)
+        answer = uwsgi.get_json("/alpha/")
+        assert (answer["app"], answer["version"]) == ("alpha", "v2"), answer
+        assert answer["reloaders"] == ["/alpha"], "not in its own interpreter"
+        assert uwsgi.get_json("/beta/")["version"] == "v1"
+    beta.set_version("v3")
+    assert uwsgi.get_json("/beta/")["version"] == "v3"
+    uwsgi.assert_healthy()
+
+
 # -- item 7: harakiri shorter than the import -------------------------------------------------
 
 

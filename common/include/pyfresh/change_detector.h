@@ -18,6 +18,7 @@
 #include "pyfresh/directory_watcher.h"
 #include "pyfresh/file_identity.h"
 #include "pyfresh/filesystem.h"
+#include "pyfresh/fork_generation.h"
 
 namespace pyfresh {
 
@@ -66,9 +67,20 @@ struct DetectorOptions {
 // logged once per directory. Log lines are passed to the sink after the
 // internal mutex is released, from the thread that called the method.
 //
-// When nothing happened, Check() takes no lock: with inotify one
-// ioctl(FIONREAD) on the inotify descriptor (~0.2 us) says the queue is
-// empty; with polling, one clock read says whether the interval has passed.
+// With inotify, every detector of a process shares one inotify instance
+// (the kernel's default limit is 128 per user): a drain by any detector
+// reads everything queued and routes each event to the detectors watching
+// its directory, so one detector's events never make another report a
+// change, and events another detector read for this one wait for it.
+//
+// When nothing happened, Check() takes no lock and allocates nothing: with
+// inotify one ioctl(FIONREAD) on the shared descriptor (~0.2 us) says the
+// kernel's queue is empty, and three atomic loads that no other drain holds
+// events read from it and that none wait for this detector; with polling,
+// one clock read says whether the interval has passed.
+//
+// fork() waits until no thread is inside a detector's locked work
+// (ForkGuard), so a child never inherits a held lock or a half-done drain.
 class ChangeDetector {
  public:
   using WatcherFactory = std::function<Status(std::unique_ptr<DirectoryWatcher>*)>;
@@ -220,16 +232,14 @@ class ChangeDetector {
   // start count and the mode below: a token published in a parent, or
   // before the watcher was replaced, is never trusted.
   std::atomic<uint64_t> fast_token_{0};
-  std::atomic<int> fast_fd_{-1};
+  std::atomic<const EventReadiness*> fast_readiness_{nullptr};
   std::atomic<bool> has_stale_{false};
   std::atomic<int64_t> next_poll_ns_{0};
-  // Non-zero while a caller holds events read from the queue that are not
-  // yet published: the fast path must not take an empty queue for "no news".
+  // Non-zero while a caller holds events taken from the watcher that are
+  // not yet published: the fast path must not take "nothing waiting" for
+  // "no news".
   std::atomic<int> draining_{0};
 };
-
-// Bumped in the child after every fork() of this process.
-uint64_t CurrentForkGeneration();
 
 }  // namespace pyfresh
 
