@@ -32,6 +32,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -763,8 +764,24 @@ def write_markdown(path, data, plots):
         add(django_bench.markdown(data["django"]))
     elif data.get("django_error"):
         add("## Django project\n\nNot measured in this run: %s\n" % data["django_error"])
+    text = "\n".join(lines)
     with open(path, "w") as handle:
-        handle.write("\n".join(lines))
+        handle.write(text + sections_kept_from(path, text))
+
+
+def sections_kept_from(path, text):
+    """The "## " sections of the report at `path` that this script does not
+    write (bench/live_reload_bench.py, bench/test_loop_bench.py, ... append
+    their own), in their order, so a full run does not drop them."""
+    try:
+        with open(path) as handle:
+            old = handle.read()
+    except FileNotFoundError:
+        return ""
+    own = set(re.findall(r"^## (.*)$", text, re.M))
+    kept = [section for section in re.split(r"(?m)^(?=## )", old)[1:]
+            if section.split("\n", 1)[0][3:] not in own]
+    return "".join("\n" + section.rstrip("\n") + "\n" for section in kept)
 
 
 # -- main -------------------------------------------------------------------------------------
