@@ -120,6 +120,9 @@ const command_rec pyfresh_directives[] = {
                   "Seconds (0.5, 2s, 250ms; default 1): how long a reload waits for requests still "
                   "running (streaming responses until closed) before it goes ahead; new requests "
                   "wait meanwhile"),
+    PYFRESH_TAKE1("PyFreshLiveReload", "live-reload",
+                  "On|Off (default Off; for development): open HTML pages reload by themselves after "
+                  "a save; /_pyfresh/ answers their change checks"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

@@ -226,12 +226,14 @@ def host_of(slot):
 
 
 class Poller:
-    """One keep-alive connection, reopened when the server closed it."""
+    """One keep-alive connection, reopened when the server closed it; GETs
+    `path` (bench/django_bench.py asks for a page of the Django project)."""
 
-    def __init__(self, port, host, timeout):
+    def __init__(self, port, host, timeout, path="/"):
         self.port = port
         self.host = host
         self.timeout = timeout
+        self.path = path
         self.connection = None
 
     def get(self):
@@ -241,7 +243,7 @@ class Poller:
             if not reused:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
             try:
-                self.connection.request("GET", "/", headers={"Host": self.host})
+                self.connection.request("GET", self.path, headers={"Host": self.host})
                 response = self.connection.getresponse()
                 body = response.read().decode("utf-8", "replace")
                 if response.will_close:
@@ -263,26 +265,39 @@ class Poller:
             self.connection = None
 
 
-def wait_for_body(poller, expected, timeout):
-    """Polls until the body is `expected`; bounded by `timeout`."""
+def wait_for_body(poller, expected, timeout, shows=str.__eq__):
+    """Polls until the body is `expected` (or shows(body, expected));
+    bounded by `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status, body = poller.get()
-        if status == 200 and body == expected:
+        if status == 200 and shows(body, expected):
             return True
         time.sleep(0.05)
     return False
 
 
-def time_saves(poller, views_path, label, count, timeout, pause, touch=None):
+def time_saves(poller, views_path, label, count, timeout, pause, touch=None, write=None, shows=None,
+               failure_pause=0.0):
     """For each of `count` saves: seconds from the save to the first 200
     response with the new text; also failed requests, the slowest one, and
-    how often the first request after a save still got the old text."""
+    how often the first request after a save still got the old text.
+    By default a save writes VIEWS_MODULE into `views_path` and the body
+    must be the message; `write(message)` and `shows(body, message)` replace
+    both (another file, a page that contains the message). After a request
+    that got no answer (a refused connection while a server restarts), it
+    waits `failure_pause` seconds rather than spinning on the CPU the
+    restarting server needs."""
+    if shows is None:
+        shows = str.__eq__
     delays, failed, worst, requests, timeouts, errors, first_old = [], 0, 0.0, 0, 0, [], 0
     for index in range(1, count + 1):
         message = "%s save %d %s" % (label, index, os.urandom(4).hex())
         started = time.perf_counter()
-        save(views_path, VIEWS_MODULE.format(message=message))
+        if write is None:
+            save(views_path, VIEWS_MODULE.format(message=message))
+        else:
+            write(message)
         if touch is not None:
             os.utime(touch)  # mod_wsgi: the script's mtime changed
         deadline = started + timeout
@@ -294,15 +309,17 @@ def time_saves(poller, views_path, label, count, timeout, pause, touch=None):
             now = time.perf_counter()
             requests += 1
             worst = max(worst, now - sent)
-            if first and status == 200 and body != message:
+            if first and status == 200 and not shows(body, message):
                 first_old += 1
             first = False
             if status != 200:
                 failed += 1
                 if len(errors) < 3:
                     errors.append("%s %s" % (status, body.strip()[:120]))
+                if status is None and failure_pause:
+                    time.sleep(failure_pause)
                 continue
-            if body == message:
+            if shows(body, message):
                 delays.append(now - started)
                 seen = True
                 break
@@ -488,7 +505,7 @@ def throughput(args, server):
 # -- background users of the site during (b) ---------------------------------------------
 
 
-def load_child(port, host, clients, rate, max_seconds):
+def load_child(port, host, clients, rate, max_seconds, path="/"):
     """`--load-child`: `clients` threads, each sending `rate` requests/s to
     `host` until stdin closes (or max_seconds); prints a JSON summary."""
     import json
@@ -499,7 +516,7 @@ def load_child(port, host, clients, rate, max_seconds):
     totals = {"requests": 0, "failed": 0, "worst": 0.0, "errors": []}
 
     def client():
-        poller = Poller(port, host, timeout=20)
+        poller = Poller(port, host, timeout=20, path=path)
         interval = 1.0 / rate
         next_at = time.perf_counter()
         while not stop.is_set():
@@ -531,12 +548,12 @@ def load_child(port, host, clients, rate, max_seconds):
 class BackgroundLoad:
     """The load child, started and stopped around one series of saves."""
 
-    def __init__(self, port, host, clients, rate, max_seconds):
+    def __init__(self, port, host, clients, rate, max_seconds, path="/"):
         self.process = None
         if clients > 0:
             self.process = subprocess.Popen(
                 [sys.executable, os.path.abspath(__file__), "--load-child", str(port), host, str(clients),
-                 str(rate), str(max_seconds)],
+                 str(rate), str(max_seconds), path],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # its clients are connected and sending
 
@@ -678,9 +695,9 @@ def print_saves(title, results, args, with_load):
 
 
 def main():
-    if len(sys.argv) == 7 and sys.argv[1] == "--load-child":
-        port, host, clients, rate, max_seconds = sys.argv[2:]
-        load_child(int(port), host, int(clients), float(rate), float(max_seconds))
+    if len(sys.argv) == 8 and sys.argv[1] == "--load-child":
+        port, host, clients, rate, max_seconds, path = sys.argv[2:]
+        load_child(int(port), host, int(clients), float(rate), float(max_seconds), path)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", default=os.environ.get("PYFRESH_BUILD_DIR",

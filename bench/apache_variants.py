@@ -51,10 +51,18 @@ SERVING = {
 
 
 class Server(apache_bench.HttpdServer):
-    """One httpd; roles: {slot: variant}."""
+    """One httpd; roles: {slot: variant}. With `site` (one role only: the
+    project answers whatever Host its ALLOWED_HOSTS allows, site.host),
+    the project that site.write(root) writes instead of app `kind`, as
+    uwsgi_bench.Server takes it; then the server also offers what
+    uwsgi_bench.time_server_saves needs (path, views, variant, touch_file:
+    the .wsgi script, shows)."""
 
-    def __init__(self, harness, kind, roles):
+    def __init__(self, harness, kind, roles, site=None):
         self.roles = dict(roles)
+        self.site = site
+        if site is not None and len(self.roles) != 1:
+            raise ValueError("a site is served by one virtual host")
         self.workspace = harness.Workspace(prefix="pyfresh-apache-variants-")
         self.httpd = None
         try:
@@ -62,20 +70,32 @@ class Server(apache_bench.HttpdServer):
             self.messages = {}
             for slot, variant in self.roles.items():
                 root = self.workspace.path("apps", slot)
-                message = "%s %s v0" % (kind, variant)
-                package, spec, _views, self.modules = bench_apps.write_app(root, kind, message)
+                if site is None:
+                    message = "%s %s v0" % (kind, variant)
+                    package, spec, _views, self.modules = bench_apps.write_app(root, kind, message)
+                else:
+                    package, spec, self.views, self.modules = site.write(root)
+                    message = site.message
+                    self.variant, self.path = variant, site.path
+                    self.touch_file = os.path.join(root, "plain.wsgi")
                 for directory in (self.workspace.path("apps"), root):
                     os.chmod(directory, 0o755)
                 self.workspace.give_to_run_user(root)  # bytecode is written, as in production
                 self.messages[slot] = message
                 serve = SERVING[variant].format(spec=spec, package=package)
+                if site is not None and site.exclude and variant == "pyfresh":
+                    serve += "    PyFreshExclude %s\n" % site.exclude
                 blocks.append(apache_bench.VHOST.replace("@SERVE@", serve.rstrip("\n")).replace("@SLOT@", slot))
             body = '<Directory "@APPS@">\n    Require all granted\n</Directory>\n\n' + "\n".join(blocks)
             self.httpd = harness.Httpd(self.workspace, body, mpm="event", mpm_config=apache_bench.SERVER_CONFIG)
             self.httpd.start()
             for slot in self.roles:
-                poller = apache_bench.Poller(self.port, host_of(slot), timeout=60)
-                ok = apache_bench.wait_for_body(poller, self.messages[slot], timeout=90)
+                if site is None:
+                    poller = apache_bench.Poller(self.port, host_of(slot), timeout=60)
+                    ok = apache_bench.wait_for_body(poller, self.messages[slot], timeout=90)
+                else:
+                    poller = apache_bench.Poller(self.port, site.host, timeout=60, path=site.path)
+                    ok = apache_bench.wait_for_body(poller, self.messages[slot], timeout=90, shows=site.shows)
                 poller.close()
                 if not ok:
                     raise RuntimeError("%s (%s) does not answer as expected:\n%s" % (
@@ -83,6 +103,9 @@ class Server(apache_bench.HttpdServer):
         except BaseException:
             self.stop()
             raise
+
+    def shows(self, body, message):
+        return self.site.shows(body, message)
 
 
 def host_of(slot):

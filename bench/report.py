@@ -18,10 +18,13 @@ medians of repeated runs):
   3. save -> first response with the new code, under light load: pyfresh vs
      uWSGI py-autoreload and touch-reload, and vs mod_wsgi's daemon-mode
      script touching (bench/apache_bench.py);
-  4. memory kept per reload: pyfresh vs uWSGI's own module loader.
+  4. memory kept per reload: pyfresh vs uWSGI's own module loader;
+  5. the Django project of the tests (bench/django_bench.py): save -> new
+     code vs py-autoreload, mod_wsgi's restart and manage.py runserver, and
+     memory per reload; a failure there leaves sections 1-4 as they are.
 
 Every loop is bounded, every server listens on 127.0.0.1 only and is
-stopped by its pid. About 10 minutes on 2 CPUs.
+stopped by its pid. About 13 minutes on 2 CPUs.
 """
 
 import argparse
@@ -43,6 +46,7 @@ sys.path.insert(0, HERE)
 
 import apache_bench  # noqa: E402
 import apache_variants  # noqa: E402
+import django_bench  # noqa: E402
 import uwsgi_bench  # noqa: E402
 
 CHECK_NAMES = {
@@ -755,6 +759,10 @@ def write_markdown(path, data, plots):
     add("- Sections and how long they took: %s; %.0f s in all." % (
         ", ".join("%s %.0f s" % (name, seconds) for name, seconds in data["timings"]), data["elapsed"]))
     add("")
+    if data.get("django"):
+        add(django_bench.markdown(data["django"]))
+    elif data.get("django_error"):
+        add("## Django project\n\nNot measured in this run: %s\n" % data["django_error"])
     with open(path, "w") as handle:
         handle.write("\n".join(lines))
 
@@ -895,12 +903,26 @@ def main():
             uwsgi_harness, args.build_dir, args.flask_memory_reloads, 3 if args.quick else 10, "flask", log=log)
     done()
 
+    section("5. Django project (bench/django_bench.py)")
+    django_section(args, data, command)
+    done()
+
     data["timings"] = timings
     data["elapsed"] = time.monotonic() - started
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as handle:
         json.dump(data, handle, indent=1, default=str)
     write_outputs(args, data)
+
+
+def django_section(args, data, command):
+    """bench/django_bench.py's figures into data["django"]; a failure there
+    is logged and noted, and the rest of the report is written as usual."""
+    try:
+        data["django"] = django_bench.run(django_bench.report_arguments(args.build_dir, args.quick, command), log=log)
+    except Exception as error:  # noqa: BLE001 (any failure: the other sections stand)
+        log("  the Django benchmark failed: %s: %s" % (type(error).__name__, error))
+        data["django_error"] = "%s: %s" % (type(error).__name__, error)
 
 
 def write_outputs(args, data):

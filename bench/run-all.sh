@@ -4,7 +4,7 @@
 #
 #   bash bench/run-all.sh [BUILD_DIR] [report.py options...]   # BUILD_DIR defaults to ./build
 #
-# About 10 minutes on 2 CPUs; servers listen on 127.0.0.1 only and stop by
+# About 13 minutes on 2 CPUs; servers listen on 127.0.0.1 only and stop by
 # themselves. Needs the packages of scripts/install-deps.sh (wrk, gnuplot-nox).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -144,17 +144,28 @@ def rss_kb(pid):
 
 
 class Server:
-    """One uWSGI instance serving its own copy of app `kind` as `variant`."""
+    """One uWSGI instance serving its own copy of app `kind` as `variant`;
+    or, with `site`, the project that site.write(root) writes (it returns
+    (packages, spec, views path, module count); site.path is the page that
+    shows site.message, site.shows(body, message) says whether it does,
+    site.exclude goes into pyfresh-exclude: bench/django_bench.py)."""
 
-    def __init__(self, harness, build_dir, variant, kind="hello", processes=2, extra=()):
+    def __init__(self, harness, build_dir, variant, kind="hello", processes=2, extra=(), site=None):
         self.variant = variant
         self.kind = kind
+        self.site = site
+        self.path = site.path if site else "/"
         self.dir = tempfile.mkdtemp(prefix="pyfresh-uwsgi-bench-%s-" % variant)
         self.uwsgi = None
         try:
             self.root = os.path.join(self.dir, "app")
-            self.message = "%s %s v0" % (kind, variant)
-            self.package, self.spec, self.views, self.modules = bench_apps.write_app(self.root, kind, self.message)
+            if site is None:
+                self.message = "%s %s v0" % (kind, variant)
+                self.package, self.spec, self.views, self.modules = bench_apps.write_app(self.root, kind,
+                                                                                         self.message)
+            else:
+                self.package, self.spec, self.views, self.modules = site.write(self.root)
+                self.message = site.message
             self.touch_file = os.path.join(self.dir, "reload.touch")
             open(self.touch_file, "w").close()
             plugins = "python3"
@@ -167,6 +178,8 @@ class Server:
             elif variant == "pyfresh":
                 plugins = "python3,pyfresh"
                 options.append(("pyfresh-packages", self.package))
+                if site is not None and site.exclude:
+                    options.append(("pyfresh-exclude", site.exclude))
             elif variant == "naive":
                 module = "naive_entry:application"
             elif variant == "py-autoreload":
@@ -184,7 +197,7 @@ class Server:
             self.uwsgi = harness.Uwsgi(os.path.join(self.dir, "uwsgi"), uwsgi_binary(),
                                        os.path.join(build_dir, "uwsgi_plugin"), os.path.join(build_dir, "python"))
             self.uwsgi.start(options, wait=None, plugins=plugins, pythonpath=(self.root,))
-            poller = apache_bench.Poller(0, HOST, timeout=10)
+            poller = apache_bench.Poller(0, HOST, timeout=10, path=self.path)
             try:
                 deadline = time.monotonic() + 60
                 while True:
@@ -192,7 +205,7 @@ class Server:
                         raise RuntimeError("uWSGI (%s) exited:\n%s" % (variant, self.uwsgi.log()[-3000:]))
                     poller.port = self.uwsgi.port
                     status, body = poller.get()
-                    if status == 200 and body == self.message:
+                    if status == 200 and self.shows(body, self.message):
                         break
                     if time.monotonic() > deadline:
                         raise RuntimeError("uWSGI (%s) does not answer %r (last: %s %r):\n%s" % (
@@ -203,6 +216,9 @@ class Server:
         except BaseException:
             self.stop()
             raise
+
+    def shows(self, body, message):
+        return self.site.shows(body, message) if self.site else body == message
 
     @property
     def port(self):
@@ -347,15 +363,19 @@ def summarize_saves(result):
     }
 
 
-def time_server_saves(server, count, timeout, pause, clients, rate, touch=False):
-    """`count` saves of the server's views.py, timed by a polling client
-    while `clients` others send `rate` requests/s each."""
-    load = apache_bench.BackgroundLoad(server.port, HOST, clients, rate,
-                                       max_seconds=count * (timeout + pause) + 30)
-    poller = apache_bench.Poller(server.port, HOST, timeout=30)
+def time_server_saves(server, count, timeout, pause, clients, rate, touch=False, write=None, host=HOST,
+                      failure_pause=0.0):
+    """`count` saves of the server's views.py (or `write(message)`), timed
+    by a polling client of server.path while `clients` others send `rate`
+    requests/s each. Any server with port, path, views, variant, touch_file
+    and shows(body, message) will do (bench/django_bench.py: httpd too)."""
+    load = apache_bench.BackgroundLoad(server.port, host, clients, rate,
+                                       max_seconds=count * (timeout + pause) + 30, path=server.path)
+    poller = apache_bench.Poller(server.port, host, timeout=30, path=server.path)
     try:
         result = apache_bench.time_saves(poller, server.views, server.variant, count, timeout, pause,
-                                         touch=server.touch_file if touch else None)
+                                         touch=server.touch_file if touch else None, write=write,
+                                         shows=server.shows, failure_pause=failure_pause)
     finally:
         poller.close()
         result["load"] = load.stop()

@@ -11,6 +11,7 @@ packages=(
   apache2 apache2-dev libapache2-mod-wsgi-py3
   clang libclang-rt-dev
   wrk curl procps gnuplot-nox git
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -22,6 +22,7 @@ a .pyc trusted within the same second would show too.
 import html.parser
 import http.cookiejar
 import os
+import re
 import struct
 import subprocess
 import urllib.error
@@ -781,6 +782,18 @@ def watch_settings_edit(client, root, timeout=30.0):
 
 def settings_edit(root):
     replace_in(root, "mysite/settings.py", 'SITE_BANNER = "settings-v1"', 'SITE_BANNER = "settings-v2"')
+
+
+def readme_example(language, containing):
+    """The README's example in a ```language block that contains
+    `containing`, with its app package `blog` read as this project's `polls`
+    (the README's examples name a project mysite with an app blog)."""
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    blocks = [block for block in re.findall(r"```%s\n(.*?)```" % re.escape(language), readme.read_text(), re.S)
+              if containing in block]
+    if len(blocks) != 1:
+        raise AssertionError("%d ```%s blocks of README.md contain %r" % (len(blocks), language, containing))
+    return blocks[0].replace("mysite blog", "mysite polls")
 
 
 def warnings_in(log):

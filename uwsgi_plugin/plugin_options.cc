@@ -87,7 +87,9 @@ pyfresh::Status ResolveOptions(const RawOptions& raw, Options* out) {
       {"poll-interval", raw.poll_interval, false}, {"watch", raw.watch, false},
       {"watch-ignore", raw.watch_ignore, false},
       {"restart-on", raw.restart_on, false}, {"drain-timeout", raw.drain_timeout, false},
-      {"integrations", raw.integrations, false}, {"reload-scope", raw.reload_scope, false},
+      {"integrations", raw.integrations, false},
+      {"live-reload", raw.live_reload, true},
+      {"reload-scope", raw.reload_scope, false},
   };
   for (const auto& list : lists) {
     pyfresh::Status status = SetAll(&options.config, list.core_name, list.values, list.is_flag);

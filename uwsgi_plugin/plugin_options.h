@@ -33,6 +33,7 @@ struct RawOptions {
   uwsgi_string_list* watch_ignore;  // one file-name pattern per value
   uwsgi_string_list* drain_timeout;
   uwsgi_string_list* integrations;
+  uwsgi_string_list* live_reload;
   uwsgi_string_list* reload_scope;
 };
 

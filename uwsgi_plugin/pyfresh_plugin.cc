@@ -277,6 +277,9 @@ constexpr char kHelpPackages[] =
     "from what the app imports";
 constexpr char kHelpExclude[] = "modules kept across reloads (space or comma separated, repeatable)";
 constexpr char kHelpDebug[] = "answer a failed reload with the traceback (default: off)";
+constexpr char kHelpLiveReload[] =
+    "development: open HTML pages reload by themselves after a save; /_pyfresh/ answers their checks "
+    "(default: off)";
 constexpr char kHelpPollInterval[] =
     "force stat polling instead of inotify, at most one full check per interval (e.g. 0.5, 250ms)";
 constexpr char kHelpDrainTimeout[] =
@@ -316,6 +319,8 @@ struct uwsgi_option g_options[] = {
      OptionAdd, &g_raw.drain_timeout, 0},
     {const_cast<char*>("pyfresh-integrations"), required_argument, 0, const_cast<char*>(kHelpIntegrations),
      OptionAdd, &g_raw.integrations, 0},
+    {const_cast<char*>("pyfresh-live-reload"), no_argument, 0, const_cast<char*>(kHelpLiveReload), OptionAdd,
+     &g_raw.live_reload, 0},
     {const_cast<char*>("pyfresh-reload-scope"), required_argument, 0, const_cast<char*>(kHelpReloadScope),
      OptionAdd, &g_raw.reload_scope, 0},
     {nullptr, 0, 0, nullptr, nullptr, nullptr, 0},

@@ -1,6 +1,9 @@
 #include "pyfresh/change_detector.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -238,6 +241,33 @@ bool ChangeDetector::CheckLocked(bool compare_polled_now) {
   }
   if (!messages.empty()) EmitLog(&messages);
   return stale;
+}
+
+bool ChangeDetector::WaitForChange(int64_t timeout_ns) {
+  if (CheckNow()) return true;
+  int fd = -1;
+  bool compare_periodically = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (RunningLocked() && method_ == DetectionMethod::kInotify && watcher_ != nullptr) {
+      fd = watcher_->ReadinessFd();
+      compare_periodically = fd < 0 || !polled_.empty();
+    }
+  }
+  int64_t sleep_ns = std::max<int64_t>(timeout_ns, 0);
+  if (compare_periodically) {
+    sleep_ns = std::min(sleep_ns, options_.poll_interval_ns > 0 ? options_.poll_interval_ns : kWaitCompareStepNs);
+  }
+  if (fd >= 0) {
+    // Rounded up: a 0 ms poll() for a sub-millisecond rest would spin.
+    const int64_t ms = std::min<int64_t>((sleep_ns + 999999) / 1000000, 1 << 30);
+    struct pollfd ready = {fd, POLLIN, 0};
+    if (::poll(&ready, 1, static_cast<int>(ms)) < 0 && errno == EINTR) return false;
+  } else {
+    struct timespec rest = {static_cast<time_t>(sleep_ns / 1000000000), static_cast<long>(sleep_ns % 1000000000)};
+    if (::nanosleep(&rest, nullptr) != 0 && errno == EINTR) return false;
+  }
+  return CheckNow();
 }
 
 std::vector<std::string> ChangeDetector::StalePaths() const {

@@ -17,6 +17,7 @@ enum class Option {
   kEnabled, kApp, kPackages, kExclude, kDebug, kPollInterval, kWatch, kRestartOn, kDrainTimeout,
   kIntegrations,
   kWatchIgnore,
+  kLiveReload,
   kReloadScope,
 };
 
@@ -32,12 +33,13 @@ constexpr OptionName kOptions[] = {
     {"watch-ignore", Option::kWatchIgnore},
     {"drain-timeout", Option::kDrainTimeout},
     {"integrations", Option::kIntegrations},
+    {"live-reload", Option::kLiveReload},
     {"reload-scope", Option::kReloadScope},
 };
 
 constexpr char kKnownOptions[] =
     "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, watch-ignore, drain-timeout, integrations, "
-    "reload-scope";
+    "live-reload, reload-scope";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
 bool LookupOption(std::string_view name, Option* option) {
@@ -293,6 +295,8 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
       return ParseBool(label, value, &config->enabled);
     case Option::kDebug:
       return ParseBool(label, value, &config->debug);
+    case Option::kLiveReload:
+      return ParseBool(label, value, &config->live_reload);
     case Option::kApp: {
       AppSpec spec;
       Status status = ParseAppSpec(value, &spec);
@@ -436,6 +440,7 @@ Config MergeConfig(const Config& parent, const Config& child) {
   merged.watch = child.watch.has_value() ? child.watch : parent.watch;
   merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
   merged.watch_ignore = child.watch_ignore.has_value() ? child.watch_ignore : parent.watch_ignore;
+  merged.live_reload = child.live_reload.has_value() ? child.live_reload : parent.live_reload;
   return merged;
 }
 
@@ -459,6 +464,7 @@ std::vector<std::pair<std::string, std::string>> ConfigToPairs(const Config& con
   AppendPathPairs("watch", config.watch, &pairs);
   AppendPathPairs("restart-on", config.restart_on, &pairs);
   AppendPathPairs("watch-ignore", config.watch_ignore, &pairs);
+  if (config.live_reload.has_value()) pairs.emplace_back("live-reload", *config.live_reload ? "on" : "off");
   return pairs;
 }
 

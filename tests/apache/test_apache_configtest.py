@@ -77,6 +77,7 @@ BAD_VALUES = [
     ("PyFreshDrainTimeout", "forever"),
     ("PyFreshDrainTimeout", "-1"),
     ("PyFreshIntegrations", "dj/ango"),
+    ("PyFreshLiveReload", "sometimes"),
     ("PyFreshReloadScope", "modules"),
 ]
 
@@ -120,7 +121,7 @@ def test_every_directive_has_help_text(workspace):
                              ("PyFreshPackages", "reloaded"), ("PyFreshExclude", "kept"),
                              ("PyFreshDebug", "traceback"), ("PyFreshPollInterval", "polling"),
                              ("PyFreshWatchIgnore", "File-name patterns"),
-                             ("PyFreshDrainTimeout", "requests")]:
+                             ("PyFreshDrainTimeout", "requests"), ("PyFreshLiveReload", "reload")]:
         block = listing.split("\n%s (mod_pyfresh.c)\n" % directive)
         assert len(block) == 2, (directive, listing[-2000:])
         help_line, context_line = block[1].split("\n")[:2]

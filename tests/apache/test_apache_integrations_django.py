@@ -126,3 +126,32 @@ def test_django_representative_edits_in_embedded_mode(django_httpd):
     assert not failed, _report(failed) + "\n" + httpd.log()[-6000:]
     project.admin_round_trip(admin, "posted-embedded")
     assert not project.warnings_in(httpd.log())
+
+
+def test_the_readmes_daemon_vhost_as_written_reloads_edits_and_restarts_on_a_settings_edit(workspace):
+    """Exactly the README's <VirtualHost>, but for where it runs: this port,
+    this project's directory (plus the build tree's pyfresh package on the
+    python-path) and the build tree's entry script."""
+    root = project.make_project(workspace.path("apps", "readme"))
+    os.chmod(workspace.path("apps"), 0o755)
+    workspace.give_to_run_user(str(root))
+    vhost = project.readme_example("apache", "WSGIDaemonProcess mysite")
+    body = (vhost.replace("<VirtualHost *:80>", "<VirtualHost 127.0.0.1:@PORT@>")
+            .replace("python-path=/srv/mysite", "python-path=%s:@PYTHON@" % root)
+            .replace("home=/srv/mysite", "home=%s" % root)
+            .replace("${PYFRESH_WSGI_SCRIPT}", "@ENTRY@"))
+    assert "/srv/" not in body and "PyFreshPackages mysite polls" in body and "PyFreshExclude mysite.settings" in body
+    httpd = harness.Httpd(workspace, body, mpm="event").start()
+    try:
+        client = project.Client(httpd.port)
+        deadline = time.monotonic() + 30
+        while client.get("/about/").status != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        admin = project.Client(httpd.port)
+        admin.login()
+        passed, failed = project.run_edits(root, client, admin, chosen=project.representative())
+        assert not failed, _report(failed) + "\n" + httpd.log()[-6000:]
+        answers = project.watch_settings_edit(client, root)
+        assert "old" not in answers and answers[-1] == "new", (answers[:20], httpd.log()[-4000:])
+    finally:
+        httpd.stop()

@@ -741,6 +741,47 @@ TEST(PollingFastPath, AllocatesNothingAndStatsNothingWithinTheInterval) {
   EXPECT_EQ(counter.count(), 0);
 }
 
+TEST_F(RealInotifyTest, WaitForChangeWakesOnASaveMadeWhileItSleeps) {
+  // The test loop's wait: asleep in poll() on the inotify descriptor, woken
+  // by the save (an hour's timeout: returning at all shows it woke).
+  std::thread writer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    testing::WriteFile(Module(), "x = 22\n");
+  });
+  bool stale = false;
+  for (int i = 0; i < 5 && !stale; ++i) stale = detector_->WaitForChange(int64_t{3600} * kSecond);
+  writer.join();
+  EXPECT_TRUE(stale);
+  EXPECT_EQ(detector_->StalePaths(), std::vector<std::string>{Module()});
+}
+
+TEST_F(RealInotifyTest, WaitForChangeReturnsFalseWhenNothingChangedInTime) {
+  EXPECT_FALSE(detector_->WaitForChange(20 * 1000000));
+  // An event about an untracked name wakes it without a change.
+  std::thread writer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    testing::WriteFile(dir_.Path("pkg/notes.txt"), "x");
+  });
+  EXPECT_FALSE(detector_->WaitForChange(int64_t{3600} * kSecond));
+  writer.join();
+  EXPECT_TRUE(detector_->StalePaths().empty());
+}
+
+TEST(PollingWait, WaitForChangeComparesFilesAfterThePollInterval) {
+  TempDir dir;
+  ASSERT_TRUE(testing::WriteFile(dir.Path("a.py"), "a = 1\n"));
+  ASSERT_TRUE(testing::Backdate(dir.Path("a.py")));
+  DetectorOptions options;
+  options.force_polling = true;
+  options.poll_interval_ns = 10 * 1000000;
+  ChangeDetector detector(options, RealFilesystem(), RealClock(), &CreateInotifyWatcher, nullptr);
+  detector.Track(dir.Path("a.py"));
+  ASSERT_FALSE(detector.Check());
+  EXPECT_FALSE(detector.WaitForChange(int64_t{3600} * kSecond));  // one interval, then a look
+  ASSERT_TRUE(testing::WriteFile(dir.Path("a.py"), "a = 2\n"));
+  EXPECT_TRUE(detector.WaitForChange(0));
+}
+
 TEST_F(RealInotifyTest, EverySaveIsSeenByTheVeryNextCheck) {
   // No waiting, no quiet period: the kernel has queued the event before
   // the writer's close()/rename() returns, and Check() asks it.

@@ -45,6 +45,8 @@ TEST(ConfigSet, ValidValues) {
       {{{"enabled", " on "}}, {{"enabled", "on"}}},
       {{{"debug", "on"}}, {{"debug", "on"}}},
       {{{"debug", "no"}}, {{"debug", "off"}}},
+      {{{"live-reload", "on"}}, {{"live-reload", "on"}}},
+      {{{"live-reload", "False"}}, {{"live-reload", "off"}}},
       {{{"app", "myapp.wsgi:app"}}, {{"app", "myapp.wsgi:app"}}},
       {{{"app", "/srv/my app/app.wsgi"}}, {{"app", "/srv/my app/app.wsgi"}}},
       {{{"packages", "myapp"}}, {{"packages", "myapp"}}},
@@ -137,6 +139,7 @@ TEST(ConfigSet, InvalidValues) {
       {"enabled", "", "pyfresh-enabled", {"pyfresh-enabled: ", "''"}},
       {"enabled", "onn", "", {"'onn'"}},
       {"debug", "2", "PyFreshDebug", {"PyFreshDebug: ", "'2'"}},
+      {"live-reload", "sometimes", "PyFreshLiveReload", {"PyFreshLiveReload: ", "'sometimes'", "on or off"}},
       {"packages", "", "PyFreshPackages", {"PyFreshPackages needs at least one package name", "''"}},
       {"packages", " , ,", "", {"packages needs at least one package name", "' , ,'"}},
       {"exclude", "", "PyFreshExclude", {"PyFreshExclude needs at least one module name"}},
@@ -280,7 +283,8 @@ TEST(ConfigSet, PollIntervalValues) {
 
 TEST(IsKnownOption, CoreNamesOnly) {
   for (const char* name :
-       {"enabled", "app", "packages", "exclude", "debug", "poll-interval", "watch", "restart-on", "watch-ignore"}) {
+       {"enabled", "app", "packages", "exclude", "debug", "poll-interval", "watch", "restart-on", "watch-ignore",
+        "live-reload"}) {
     EXPECT_TRUE(IsKnownOption(name)) << name;
   }
   for (const char* name : {"", "poll_interval", "PyFreshPackages", "pyfresh-packages", "ENABLED"}) {
@@ -373,6 +377,10 @@ TEST(MergeConfig, Table) {
        {{"debug", "on"}, {"drain-timeout", "3"}}},
       {"child drain timeout wins", {{"drain-timeout", "3"}}, {{"drain-timeout", "0.5"}},
        {{"drain-timeout", "0.5"}}},
+      {"live reload inherited", {{"live-reload", "on"}}, {{"debug", "on"}},
+       {{"debug", "on"}, {"live-reload", "on"}}},
+      {"child live reload off wins", {{"live-reload", "on"}}, {{"live-reload", "off"}},
+       {{"live-reload", "off"}}},
       {"reload scope inherited", {{"reload-scope", "dependents"}}, {{"debug", "on"}},
        {{"debug", "on"}, {"reload-scope", "dependents"}}},
       {"child reload scope wins", {{"reload-scope", "dependents"}}, {{"reload-scope", "packages"}},

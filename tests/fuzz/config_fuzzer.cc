@@ -36,11 +36,14 @@ constexpr size_t kMaxMessageBytes = 4096;
 
 constexpr const char* kOptions[] = {"enabled", "app",   "packages", "exclude",
                                     "debug",   "poll-interval", "watch", "restart-on", "drain-timeout",
-                                    "watch-ignore", "integrations", "reload-scope"};
+                                    "watch-ignore", "integrations", "live-reload", "reload-scope"};
 constexpr const char* kDisplayNames[] = {"PyFresh",          "PyFreshApp",   "PyFreshPackages",
                                          "PyFreshExclude",   "PyFreshDebug", "PyFreshPollInterval",
                                          "PyFreshWatch",     "PyFreshRestartOn", "PyFreshDrainTimeout",
-                                         "PyFreshWatchIgnore", "PyFreshIntegrations", "PyFreshReloadScope"};
+                                         "PyFreshWatchIgnore", "PyFreshIntegrations", "PyFreshLiveReload",
+                                         "PyFreshReloadScope"};
+static_assert(sizeof kOptions == sizeof kDisplayNames, "one display name per option");
+static_assert(2 * (sizeof kOptions / sizeof kOptions[0]) < 32, "the selector leaves room for unknown names");
 
 [[noreturn]] void Fail(const char* what, const std::string& detail) {
   std::fprintf(stderr, "pyfresh fuzz check failed: %s\n%s\n", what, detail.c_str());

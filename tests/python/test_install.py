@@ -30,6 +30,14 @@ def test_installed_package_is_on_debians_path_and_imports(tmp_path):
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": staged}, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(staged)
+    # pytest finds `--reload-loop` through the installed dist-info's entry point.
+    dist_info = os.path.join(staged, "pyfresh-%s.dist-info" % __import__("pyfresh").__version__)
+    assert "pyfresh = pytest_pyfresh" in open(os.path.join(dist_info, "entry_points.txt")).read()
+    assert os.path.exists(os.path.join(staged, "pyfresh", "test", "loop.py"))
+    assert os.path.exists(os.path.join(staged, "pytest_pyfresh.py"))
+    result = subprocess.run(["/usr/bin/python3", "-m", "pytest", "--help"],
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": staged}, capture_output=True, text=True)
+    assert "--reload-loop" in result.stdout, result.stderr
 
 
 def test_core_exports_only_its_init_symbol():

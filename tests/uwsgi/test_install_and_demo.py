@@ -99,8 +99,9 @@ def test_bytecode_is_written(uwsgi, app_root):
 
 
 def test_run_demo_script_as_the_readme_runs_it(build_dir):
-    """`PORT=N bash scripts/run-demo.sh`: serves on N, logs no alarming
-    "No such file" lines, and stops on SIGTERM (kill, systemd)."""
+    """`PORT=N bash scripts/run-demo.sh`: serves on N with live reload on,
+    logs no alarming "No such file" lines, and stops on SIGTERM (kill,
+    systemd)."""
     if os.path.realpath(str(build_dir)) != os.path.realpath(str(SOURCE_DIR / "build")):
         pytest.skip("run-demo.sh builds and serves ./build; this run uses %s" % build_dir)
     port = free_port()
@@ -115,6 +116,11 @@ def test_run_demo_script_as_the_readme_runs_it(build_dir):
         output = log.read()
         assert url in output
         assert "No such file" not in output, output
+        # Live reload is on: the Flask page carries the script.
+        with urllib.request.urlopen(url, timeout=5) as response:
+            page = response.read()
+        assert b'data-pyfresh-url="/_pyfresh/token"' in page, page
+        assert "live reload on" in output, output
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.seek(0)

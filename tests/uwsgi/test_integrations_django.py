@@ -71,6 +71,36 @@ def test_django_settings_edit_reloads_the_instance_then_shows(uwsgi, app_root):
     uwsgi.assert_healthy()
 
 
+def readme_ini_options():
+    """The README's uWSGI example as key/value options; the harness writes
+    `plugins` (the same) and `http-socket` (its own port) itself."""
+    options = []
+    for line in project.readme_example("ini", "module = mysite.wsgi:application").splitlines():
+        if "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            if key not in ("plugins", "http-socket"):
+                options.append((key, value))
+    return options
+
+
+def test_the_readmes_ini_as_written_reloads_edits_and_restarts_on_a_settings_edit(uwsgi, app_root):
+    """Exactly the README's ini (nothing added but the port and paths): the
+    edits show and a settings edit restarts the instance, which needs the
+    master process the example sets."""
+    options = readme_ini_options()
+    assert ("pyfresh-packages", "mysite polls") in options and ("pyfresh-exclude", "mysite.settings") in options
+    root = project.make_project(app_root / "site")
+    uwsgi.start(options, wait="/about/", pythonpath=[str(root)])
+    client = project.Client(uwsgi.port)
+    admin = project.Client(uwsgi.port)
+    admin.login()
+    passed, failed = project.run_edits(root, client, admin, chosen=project.representative())
+    assert not failed, _report(failed) + "\n" + uwsgi.log()
+    answers = project.watch_settings_edit(client, root)
+    assert "old" not in answers and answers[-1] == "new", (answers[:20], uwsgi.log_lines("pyfresh")[-4:])
+    uwsgi.assert_healthy()
+
+
 def test_pyfresh_integrations_off_leaves_django_stale(uwsgi, app_root):
     """The option reaches the engine; and without the integration the
     edits above are missed, so that test fails without it."""

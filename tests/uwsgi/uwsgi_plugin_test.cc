@@ -49,10 +49,12 @@ TEST(ResolveOptions, FlagsWithoutValueMeanOn) {
   RawOptions raw{};
   raw.debug = lists.Make({nullptr});
   raw.enabled = lists.Make({""});
+  raw.live_reload = lists.Make({nullptr});
   Options options;
   ASSERT_TRUE(ResolveOptions(raw, &options).ok());
   EXPECT_EQ(options.config.debug, true);
   EXPECT_EQ(options.config.enabled, true);
+  EXPECT_EQ(options.config.live_reload, true);
 }
 
 TEST(ResolveOptions, ListsAppendAcrossRepetitions) {
@@ -87,6 +89,7 @@ TEST(ResolveOptions, BadValuesNameTheOptionAndQuoteTheValue) {
       {&RawOptions::packages, "my-app", "pyfresh-packages: ", "'my-app'"},
       {&RawOptions::exclude, "a..b", "pyfresh-exclude: ", "'a..b'"},
       {&RawOptions::debug, "maybe", "pyfresh-debug: ", "'maybe'"},
+      {&RawOptions::live_reload, "often", "pyfresh-live-reload: ", "'often'"},
       {&RawOptions::enabled, "perhaps", "pyfresh-enabled: ", "'perhaps'"},
       {&RawOptions::poll_interval, "soon", "pyfresh-poll-interval: ", "'soon'"},
       {&RawOptions::app, "not a spec", "pyfresh-app: ", "'not a spec'"},

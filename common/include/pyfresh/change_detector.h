@@ -109,6 +109,20 @@ class ChangeDetector {
   // every change completed before the call, polled or watched.
   bool CheckNow();
 
+  // For a caller with nothing else to do until something changes (the test
+  // loop; a request never waits): CheckNow(), and when nothing is stale,
+  // sleeps at most `timeout_ns` for a change and returns CheckNow() again.
+  // With inotify it sleeps in poll() on the watcher's descriptor and wakes
+  // on any event in a watched directory (one about an untracked name, such
+  // as a __pycache__ entry, just returns false early); files that no event
+  // announces (all of them when polling, the polled ones under inotify) are
+  // compared after at most the poll interval (kWaitCompareStepNs when it
+  // is 0). A signal delivered to the thread ends the sleep early, so the
+  // caller can act on it (Python raises KeyboardInterrupt). Returns false
+  // when nothing is stale yet: call it again.
+  bool WaitForChange(int64_t timeout_ns);
+  static constexpr int64_t kWaitCompareStepNs = 250000000;
+
   // The stale paths, sorted (valid after Check() returned true).
   std::vector<std::string> StalePaths() const;
 

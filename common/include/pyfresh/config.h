@@ -46,6 +46,9 @@ namespace pyfresh {
 //                  cover, ON TOP of the engine's editor/VCS list; ONE pattern
 //                  per value; repeatable. A pattern matches a name, so it
 //                  holds no '/'; a file named in watch itself is never skipped
+//   live-reload    on|off (default off; a development feature): HTML pages
+//                  get a script that reloads them when this process
+//                  reloads, and /_pyfresh/ answers their change checks
 // Path values are kept verbatim (the engine resolves relative ones); only an
 // empty value or a control character (NUL, newline, tab...) is refused.
 enum class ReloadScope { kPackages, kDependents };
@@ -65,6 +68,7 @@ struct Config {
   std::optional<std::vector<std::string>> watch;
   std::optional<std::vector<std::string>> restart_on;
   std::optional<std::vector<std::string>> watch_ignore;
+  std::optional<bool> live_reload;
 
   // Applies one option. A list option given again appends. The error names
   // the option (as `display_name` when given, e.g. "PyFreshPackages") and

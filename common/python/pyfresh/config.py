@@ -18,6 +18,7 @@ _KEYWORD_TO_OPTION = {
     "watch_ignore": "watch-ignore",
     "drain_timeout": "drain-timeout",
     "integrations": "integrations",
+    "live_reload": "live-reload",
     "reload_scope": "reload-scope",
 }
 _PATH_KEYWORDS = ("watch", "restart_on", "watch_ignore")  # one path (or pattern) per element
@@ -27,8 +28,8 @@ def parse_config(pairs):
     """Validates (name, value[, display_name]) text pairs with the core.
 
     Returns a dict with the keys enabled, app, packages, exclude, debug,
-    poll_interval, watch, restart_on, watch_ignore, drain_timeout, integrations, reload_scope for
-    the options given. Raises
+    poll_interval, watch, restart_on, watch_ignore, drain_timeout, integrations, live_reload,
+    reload_scope for the options given. Raises
     ConfigError naming the option and the bad value."""
     return _core.parse_config(list(pairs))
 

@@ -98,7 +98,7 @@ def _build(text):
         return _load_untouched(spec, options.get("debug", False))
     keywords = {key: options[key] for key in ("packages", "exclude", "debug", "poll_interval", "watch",
                                               "restart_on", "watch_ignore", "drain_timeout", "integrations",
-                                              "reload_scope")
+                                              "live_reload", "reload_scope")
                 if key in options}
     try:
         # Daemon mode: a restart ends this daemon process gracefully and

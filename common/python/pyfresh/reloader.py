@@ -8,7 +8,7 @@ import threading
 import time
 import weakref
 
-from . import _core, app_loader, hooks, import_graph, import_tracker, integrations, restart, scope
+from . import _core, app_loader, hooks, import_graph, import_tracker, integrations, live_reload, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, keyword_pairs, parse_config
 from .error_page import ErrorApp, summarize
@@ -56,7 +56,7 @@ class Reloader(_core.Gate):
 
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
-                 restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None,
+                 restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, live_reload=None,
                  reload_scope=None, _labels=None):
         # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
@@ -64,7 +64,7 @@ class Reloader(_core.Gate):
                             % type(app).__name__)
         pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
                               poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on,
-                              watch_ignore=watch_ignore,
+                              watch_ignore=watch_ignore, live_reload=live_reload,
                               drain_timeout=drain_timeout, integrations=integrations,
                               reload_scope=reload_scope)
         options = parse_config(pairs)
@@ -84,12 +84,16 @@ class Reloader(_core.Gate):
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None):
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None, spec=None):
+        # spec: what a subclass re-imports instead of an app (the test loop's
+        # suite: kind "directory", module_name None, its own _import_app).
         ensure_handler()
         self._starting = True
-        if not options.get("app"):
-            raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
-        self.spec = AppSpec(options["app"])
+        if spec is None:
+            if not options.get("app"):
+                raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
+            spec = AppSpec(options["app"])
+        self.spec = spec
         self.exclude = list(options.get("exclude") or ())
         _check_scope(options, self.spec, labels or {})
         # No package list: the user's own code is inferred from what the app
@@ -109,6 +113,9 @@ class Reloader(_core.Gate):
         self.enabled = options.get("enabled", True)
         # Called with a reason string when a change needs a new process.
         self.restart_handler = restart_handler or restart.exit_for_restart
+        if options.get("live_reload"):
+            # Before the app is imported: a failed first import gets a token too.
+            live_reload.enable(self)
 
         self.reload_count = 0
         self.failure_count = 0
@@ -169,6 +176,9 @@ class Reloader(_core.Gate):
         self._integrations = integrations.Session(options.get("integrations"))
         self._add_integration_paths()
         self._starting = False
+        self._log_started()
+
+    def _log_started(self):
         if self._inferring:
             logger.info("inferred packages: %s", ", ".join(self.packages) or
                         "none outside the standard library and site-packages (only %s reloads)"
@@ -184,7 +194,8 @@ class Reloader(_core.Gate):
         # The spec's own module is always re-imported, or the callable would
         # keep the old code whatever else is cleared.
         self.packages = packages
-        self._policy = _core.PackagePolicy(packages + [self.spec.module_name], self.exclude)
+        own = [self.spec.module_name] if self.spec.module_name else []
+        self._policy = _core.PackagePolicy(packages + own, self.exclude)
 
     def _add_packages(self, names):
         new = [n for n in names if n not in self.packages]
@@ -395,7 +406,7 @@ class Reloader(_core.Gate):
         with what the integrations add; or (None, why) when that set could
         be wrong."""
         graph = self.import_graph
-        names = {self.spec.module_name}
+        names = {self.spec.module_name} if self.spec.module_name else set()  # the test loop's suite has none
         for path in stale:
             found = graph.modules_of_files((path,))
             if found:
@@ -745,7 +756,7 @@ def _check_scope(options, spec, labels):
     on every reload while other code keeps their old objects."""
     packages = list(options.get("packages") or ())
     packages_label = labels.get("packages", "packages")
-    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name, packages_label,
+    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name or "", packages_label,
                       labels.get("exclude", "exclude"))
     for name in packages:
         where = scope.not_user_code(name)

@@ -49,6 +49,8 @@ def main(argv=None):
     parser.add_argument("--watch-ignore", nargs="+", action="extend", default=None, metavar="PATTERN",
                         help="file names (fnmatch patterns such as '*.bak') that --watch and --restart-on skip, "
                              "besides editors' and VCS files")
+    parser.add_argument("--live-reload", action="store_true",
+                        help="open pages reload by themselves after a save (development only)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--path", action="append", default=[], help="prepend to sys.path")
@@ -57,7 +59,7 @@ def main(argv=None):
 
     application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
                            poll_interval=args.poll_interval, drain_timeout=args.drain_timeout, watch=args.watch,
-                           watch_ignore=args.watch_ignore,
+                           watch_ignore=args.watch_ignore, live_reload=args.live_reload or None,
                            restart_on=args.restart_on, integrations=args.integrations,
                            reload_scope=args.reload_scope,
                            # Broken code at startup: serve the error page, then the fix once saved.

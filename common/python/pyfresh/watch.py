@@ -80,9 +80,12 @@ def app_directory(spec):
     A file app (``/srv/site/app.wsgi``): its directory. A module app
     (``mysite.wsgi:application``): the ``sys.path`` directory its top-level
     package was found in (the project root, ``/srv/mysite`` for
-    ``/srv/mysite/mysite/wsgi.py``). Otherwise the current directory."""
+    ``/srv/mysite/mysite/wsgi.py``). A directory (the test loop's rootdir):
+    itself. Otherwise the current directory."""
     if spec.kind == "file":
         return os.path.dirname(spec.target)
+    if spec.kind == "directory":
+        return spec.target
     top = spec.target.partition(".")[0]
     try:
         found = importlib.util.find_spec(top)

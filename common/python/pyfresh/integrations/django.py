@@ -244,13 +244,17 @@ class DjangoIntegration(Integration):
         rebound = []
         if not renamed:
             return rebound
-        for name, module in list(sys.modules.items()):
-            if module is None or ctx.covers(name):
-                continue
+        # Modules' globals are searched in C (see _module_globals).
+        found, others = _module_globals(objects=tuple(old for old, _new in renamed.values()))
+        holders = [(name, namespace, [(key, value)]) for name, namespace, key, value in found]
+        for name, module in others:
             namespace = getattr(module, "__dict__", None)
-            if not isinstance(namespace, dict):
+            if isinstance(namespace, dict):
+                holders.append((name, namespace, list(namespace.items())))
+        for name, namespace, items in holders:
+            if ctx.covers(name):
                 continue
-            for key, value in list(namespace.items()):
+            for key, value in items:
                 pair = renamed.get(id(value))
                 if pair is not None and pair[0] is value:
                     namespace[key] = pair[1]
@@ -344,13 +348,19 @@ class DjangoIntegration(Integration):
 
     def _find_signals(self, ctx):
         """Signal instances held by module globals outside the packages
-        (Django's own and third-party ones), found once per module."""
+        (Django's own and third-party ones); once found, kept."""
         dispatch = sys.modules.get("django.dispatch")
         if dispatch is None:
             return []
         signal_type = dispatch.Signal
-        for name, module in list(sys.modules.items()):
-            if name in self._scanned or module is None or ctx.in_packages(name):
+        # Modules' globals are searched in C (see _module_globals); it checks
+        # type(value), as below, never __class__ (a lazy proxy's would run code).
+        found, others = _module_globals(types=(signal_type,))
+        for name, _namespace, _key, value in found:
+            if not ctx.in_packages(name):
+                self._signals.add(value)
+        for name, module in others:
+            if name in self._scanned or ctx.in_packages(name):
                 continue
             self._scanned.add(name)
             try:
@@ -358,7 +368,6 @@ class DjangoIntegration(Integration):
             except TypeError:
                 continue
             for value in values:
-                # type(), not isinstance(): a lazy proxy's __class__ would run code.
                 if issubclass(type(value), signal_type):
                     self._signals.add(value)
         return list(self._signals)
@@ -390,6 +399,18 @@ class DjangoIntegration(Integration):
             with signal.lock:
                 signal.receivers = signal.receivers + removed
                 signal.sender_receivers_cache.clear()
+
+
+def _module_globals(types=(), objects=()):
+    """The globals of the modules in sys.modules whose value is one of
+    `objects` or whose type derives from one of `types`: (found, others), see
+    pyfresh._core.find_module_globals. Searched in C because a Python loop
+    references every value: in a worker forked from a master that imported
+    the app (uWSGI without lazy-apps) each reference count written copies a
+    page still shared with the master, which made that worker's first reload
+    take 0.2-0.6 s instead of ~15 ms (docs/benchmarks.md, Django project)."""
+    from .. import _core
+    return _core.find_module_globals(sys.modules, tuple(types), tuple(objects))
 
 
 def _receiver_module_covered(receiver, ctx):
