@@ -345,12 +345,15 @@ class ImportGraph:
                 del self._unknown[name]
 
     def _importer_of(self, name, stack_modules):
-        requester = stack_modules[0] if stack_modules else None
+        # An iterator: the frames further out are only looked at when the
+        # requester is not a module of the packages (rare).
+        frames = iter(stack_modules)
+        requester = next(frames, None)
         if requester is not None and requester != name and self.covers(requester):
             return requester, None
         if requester in _ROOT_IMPORTERS:
             return None, None
-        for module_name in stack_modules[1:]:
+        for module_name in frames:
             if module_name in _ROOT_IMPORTERS:
                 break
             if module_name != name and self.covers(module_name):
@@ -437,17 +440,16 @@ def _put(mapping, key, value):
 
 def stack_modules(start_frame):
     """The ``__name__`` of each frame from `start_frame` outwards, the
-    import machinery's frames (importlib, the tracker) left out."""
-    names = []
+    import machinery's frames (importlib, the tracker) left out; a
+    generator, walked only as far as needed."""
     frame = start_frame
     depth = 0
     while frame is not None and depth < _MAX_FRAMES:
         module_name = frame.f_globals.get("__name__")
         if module_name not in _MACHINERY_MODULES and not frame.f_code.co_filename.startswith("<frozen importlib"):
-            names.append(module_name if isinstance(module_name, str) else "?")
+            yield module_name if isinstance(module_name, str) else "?"
         frame = frame.f_back
         depth += 1
-    return names
 
 
 def track(graph):

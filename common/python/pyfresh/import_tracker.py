@@ -130,9 +130,9 @@ class ImportTracker:
             graphs = [g for g in graphs if g.covers(name)]
             if graphs:
                 # Who tried: creating the module must reload that importer.
-                stack = import_graph.stack_modules(sys._getframe(1))
+                frame = sys._getframe(1)
                 for graph in graphs:
-                    graph.record_import(name, candidates, stack, found=False)
+                    graph.record_import(name, candidates, import_graph.stack_modules(frame), found=False)
             return None
         origin = spec.origin if spec.has_location else None
         if origin and inferring:
@@ -143,9 +143,9 @@ class ImportTracker:
                 reloader._track_paths(tracked)
         graphs = [g for g in graphs if g.covers(name)]
         if graphs:
-            stack = import_graph.stack_modules(sys._getframe(1))
+            frame = sys._getframe(1)
             for graph in graphs:
-                graph.record_import(name, tracked, stack)
+                graph.record_import(name, tracked, import_graph.stack_modules(frame))
         if (covering or graphs) and type(spec.loader) is importlib.machinery.SourceFileLoader:
             force_source = set()
             kept = []

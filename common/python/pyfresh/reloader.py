@@ -463,11 +463,11 @@ class Reloader(_core.Gate):
             for name in list(sys.modules):
                 if "." not in name:
                     continue
-                parent = name.rpartition(".")[0]
-                # Excluded submodules, and in the dependents scope every
-                # submodule left in place, stay attributes of a re-imported package.
-                if self._policy.is_excluded(name) or (scope is not None and parent in saved):
-                    kept_by_parent.setdefault(parent, []).append(name)
+                # Excluded submodules stay attributes of a re-imported package
+                # (in the dependents scope the others go with their package:
+                # ImportGraph.dependents).
+                if self._policy.is_excluded(name):
+                    kept_by_parent.setdefault(name.rpartition(".")[0], []).append(name)
             self._kept_by_parent = kept_by_parent
             self._force_source = frozenset(stale)
             self._recording = set()
