@@ -338,11 +338,6 @@ def navigation_id(driver):
 
 
 def wait_until(predicate, timeout=15.0, interval=0.01, message="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out after %.0f s waiting for %s (last: %r)" % (timeout, message, last))
+    """The harnesses' wait, with a browser's pace: a page can show a change
+    within a few milliseconds, and a reload plus a page load takes seconds."""
+    return uwsgi_harness.wait_for(predicate, timeout=timeout, interval=interval, message=message)
