@@ -49,6 +49,7 @@ THREAD_NAIVE = """
 import threading
 stop = threading.Event()
 worker = threading.Thread(target=stop.wait, name="PKG-worker", daemon=True)
+worker.stop = stop  # for the test's cleanup only
 worker.start()
 """
 
@@ -66,8 +67,20 @@ def _threads(app):
     return [t for t in threading.enumerate() if t.name == app.name + "-worker"]
 
 
+@pytest.fixture
+def stop_workers(app):
+    """The naive version leaks a thread per reload: they are stopped when the
+    test ends, since a later test that forks (test_module_globals.py) must
+    not inherit them (Python 3.12+ warns that a multi-threaded fork may
+    deadlock the child)."""
+    yield
+    for thread in _threads(app):
+        thread.stop.set()
+        thread.join(5)
+
+
 @pytest.mark.parametrize("remedy", [False, True], ids=["naive", "remedy"])
-def test_threads_started_at_import(make, app, remedy):
+def test_threads_started_at_import(make, app, remedy, stop_workers):
     reloader = make((THREAD_REMEDY if remedy else THREAD_NAIVE).replace("PKG", app.name))
     reload_times(app, reloader)
     threads = _threads(app)
