@@ -121,6 +121,7 @@ def test_scope_excludes_the_stdlib_and_site_packages():
     assert not scope.is_user_file(None) and not scope.is_user_file("relative.py")
     assert scope.is_user_file("/srv/mysite/mysite/views.py")
     assert not scope.can_infer("pyfresh.reloader") and not scope.can_infer("__main__")
+    assert not scope.can_infer("pytest_pyfresh")  # pyfresh's own pytest plugin
     assert not scope.can_infer("_mod_wsgi_0123abcd")
 
 

@@ -13,10 +13,11 @@ import site
 import sys
 import sysconfig
 
-# Never inferred: pyfresh itself, the modules hosts run scripts as, and the
-# interpreter's startup hooks (Debian's sitecustomize.py is a symlink into
-# /etc/python3.X, outside the standard library's directory).
-_NEVER = ("pyfresh", "__main__", "__mp_main__", "sitecustomize", "usercustomize")
+# Never inferred: pyfresh itself (with its pytest plugin, a top-level module
+# that sits beside the package, in the build tree too), the modules hosts run
+# scripts as, and the interpreter's startup hooks (Debian's sitecustomize.py
+# is a symlink into /etc/python3.X, outside the standard library's directory).
+_NEVER = ("pyfresh", "pytest_pyfresh", "__main__", "__mp_main__", "sitecustomize", "usercustomize")
 _NEVER_PREFIXES = ("_mod_wsgi_",)
 
 _system_dirs = None
