@@ -1,3 +1,4 @@
+import logging
 import os
 import signal
 import subprocess
@@ -84,6 +85,18 @@ class App:
 
     def spec(self, module="wsgi", callable_name="application"):
         return "%s.%s:%s" % (self.name, module, callable_name)
+
+
+@pytest.fixture
+def pyfresh_log(caplog):
+    """pyfresh's log records at INFO and above (its logger does not
+    propagate by default: a host's log channel is its only output)."""
+    logger = logging.getLogger("pyfresh")
+    saved = logger.propagate
+    logger.propagate = True
+    with caplog.at_level(logging.INFO, logger="pyfresh"):
+        yield caplog
+    logger.propagate = saved
 
 
 @pytest.fixture

@@ -33,16 +33,6 @@ def simple(app, on_path):
     return app
 
 
-@pytest.fixture
-def pyfresh_log(caplog):
-    logger = logging.getLogger("pyfresh")
-    saved = logger.propagate
-    logger.propagate = True
-    with caplog.at_level(logging.INFO, logger="pyfresh"):
-        yield caplog
-    logger.propagate = saved
-
-
 def _reload_failed(reloader, app, text):
     old_views = sys.modules[app.name + ".views"]
     app.write("views", text)

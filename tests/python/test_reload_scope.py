@@ -2,7 +2,6 @@
 re-imports, what stays, and when the whole packages scope is used instead.
 (Every other engine test also runs in this scope: tests/python/CMakeLists.txt.)"""
 
-import logging
 import os
 import sys
 
@@ -21,13 +20,8 @@ def application(environ, start_response):
 
 
 @pytest.fixture
-def log(caplog):
-    logger = logging.getLogger("pyfresh")
-    saved = logger.propagate
-    logger.propagate = True
-    with caplog.at_level(logging.INFO, logger="pyfresh"):
-        yield caplog
-    logger.propagate = saved
+def log(pyfresh_log):
+    return pyfresh_log
 
 
 def _modules(app, *names):
@@ -140,11 +134,10 @@ def test_from_package_import_submodule(app, on_path):
     assert parts.piece is sys.modules[app.name + ".parts.piece"]
 
 
-def test_a_module_imported_by_name_from_outside_the_packages_falls_back(app, on_path, tmp_path, log):
-    """Code outside the packages (a framework's dispatch: here this test)
-    imports a module of the packages by name, with no module of the
-    packages on the stack: who holds it cannot be told, so the whole scope
-    is reloaded, and the log says why."""
+def write_by_name_loader_app(app, tmp_path):
+    """An app whose wsgi module gets its plugin module through a loader
+    outside the packages (`importlib.import_module` with a name): the
+    loader's module name."""
     loader = "%s_loader" % app.name
     (tmp_path / (loader + ".py")).write_text(
         "import importlib\n\ndef load(name):\n    return importlib.import_module(name)\n")
@@ -152,6 +145,15 @@ def test_a_module_imported_by_name_from_outside_the_packages_falls_back(app, on_
     app.write("wsgi", "import %s\n\ndef application(environ, start_response):\n"
                       "    start_response('200 OK', [])\n    return [%s.load('PKG.plugin').WORD.encode()]\n"
                       % (loader, loader))
+    return loader
+
+
+def test_a_module_imported_by_name_from_outside_the_packages_falls_back(app, on_path, tmp_path, log):
+    """Code outside the packages (a framework's dispatch: here this test)
+    imports a module of the packages by name, with no module of the
+    packages on the stack: who holds it cannot be told, so the whole scope
+    is reloaded, and the log says why."""
+    loader = write_by_name_loader_app(app, tmp_path)
     reloader = pyfresh.Reloader(app.spec(), packages=[app.name], reload_scope="dependents")
     __import__(loader).load(app.name + ".plugin")
     assert call(reloader) == (200, "plugin-1")
@@ -164,13 +166,7 @@ def test_a_module_imported_by_name_from_outside_the_packages_falls_back(app, on_
 def test_import_module_through_a_library_called_by_the_packages_is_a_known_importer(app, on_path, tmp_path):
     """The same loader called from the app's code: the nearest module of the
     packages on the stack (as Django's include('app.urls') in a URL conf)."""
-    loader = "%s_loader" % app.name
-    (tmp_path / (loader + ".py")).write_text(
-        "import importlib\n\ndef load(name):\n    return importlib.import_module(name)\n")
-    app.write("plugin", "WORD = 'plugin-1'\n")
-    app.write("wsgi", "import %s\n\ndef application(environ, start_response):\n"
-                      "    start_response('200 OK', [])\n    return [%s.load('PKG.plugin').WORD.encode()]\n"
-                      % (loader, loader))
+    loader = write_by_name_loader_app(app, tmp_path)
     reloader = pyfresh.Reloader(app.spec(), packages=[app.name], reload_scope="dependents")
     assert call(reloader) == (200, "plugin-1")
     assert reloader.import_graph.importers(app.name + ".plugin") == {app.name + ".wsgi"}
