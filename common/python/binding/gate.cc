@@ -44,6 +44,8 @@ PyObject* GateNew(PyTypeObject* type, PyObject*, PyObject*) {
   self->app = Py_None;
   Py_INCREF(Py_None);
   self->detector = Py_None;
+  Py_INCREF(Py_None);
+  self->on_stale = Py_None;
   self->enabled = 1;
   return reinterpret_cast<PyObject*>(self);
 }
@@ -53,6 +55,7 @@ int GateTraverse(PyObject* self_object, visitproc visit, void* arg) {
   Py_VISIT(Py_TYPE(self_object));
   Py_VISIT(self->app);
   Py_VISIT(self->detector);
+  Py_VISIT(self->on_stale);
   Py_VISIT(self->dict);
   return 0;
 }
@@ -61,6 +64,7 @@ int GateClear(PyObject* self_object) {
   auto* self = reinterpret_cast<GateObject*>(self_object);
   Py_CLEAR(self->app);
   Py_CLEAR(self->detector);
+  Py_CLEAR(self->on_stale);
   Py_CLEAR(self->dict);
   return 0;
 }
@@ -88,8 +92,12 @@ PyObject* GateCall(PyObject* self_object, PyObject* args, PyObject* kwargs) {
   if (self->detector != Py_None) {
     int stale = RunCheck(reinterpret_cast<DetectorObject*>(self->detector), /*synchronous=*/false);
     if (stale < 0) return nullptr;
-    if (stale) {
-      PyObject* done = PyObject_CallMethod(self_object, "_on_stale", nullptr);
+    if (stale && self->on_stale != Py_None) {
+      // A strong reference for the call: on_stale may replace itself.
+      PyObject* on_stale = self->on_stale;
+      Py_INCREF(on_stale);
+      PyObject* done = PyObject_CallNoArgs(on_stale);
+      Py_DECREF(on_stale);
       if (done == nullptr) return nullptr;
       Py_DECREF(done);
     }
@@ -209,6 +217,22 @@ int GateSetDetector(PyObject* self_object, PyObject* value, void*) {
   return 0;
 }
 
+PyObject* GateGetOnStale(PyObject* self_object, void*) {
+  PyObject* on_stale = reinterpret_cast<GateObject*>(self_object)->on_stale;
+  Py_INCREF(on_stale);
+  return on_stale;
+}
+
+int GateSetOnStale(PyObject* self_object, PyObject* value, void*) {
+  if (value == nullptr || (value != Py_None && !PyCallable_Check(value))) {
+    PyErr_SetString(PyExc_TypeError, "on_stale must be a callable taking no arguments, or None");
+    return -1;
+  }
+  Py_INCREF(value);
+  Py_XSETREF(reinterpret_cast<GateObject*>(self_object)->on_stale, value);
+  return 0;
+}
+
 PyObject* GateGetEnabled(PyObject* self_object, void*) {
   return PyBool_FromLong(reinterpret_cast<GateObject*>(self_object)->enabled);
 }
@@ -247,6 +271,10 @@ PyMemberDef gate_members[] = {
 PyGetSetDef gate_getset[] = {
     {"app", GateGetApp, GateSetApp, "The WSGI callable requests are served by.", nullptr},
     {"detector", GateGetDetector, GateSetDetector, "The Detector checked on each request.", nullptr},
+    {"on_stale", GateGetOnStale, GateSetOnStale,
+     "Called (no arguments) by a request that finds a tracked file stale, before the request enters; "
+     "None: requests keep the current app.",
+     nullptr},
     {"enabled", GateGetEnabled, GateSetEnabled, "When false, requests go straight to the app.", nullptr},
     {"in_flight", GateInFlight, nullptr, "Requests inside the app now.", nullptr},
     {"reloading", GateReloading, nullptr, "Whether a reload is in progress now.", nullptr},
