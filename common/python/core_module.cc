@@ -25,6 +25,7 @@
 #include "pyfresh/config.h"
 #include "pyfresh/directory_watcher.h"
 #include "pyfresh/filesystem.h"
+#include "pyfresh/fork_generation.h"
 #include "pyfresh/package_policy.h"
 #include "pyfresh/request_gate.h"
 
