@@ -10,8 +10,11 @@
 // file_response; internal.h declares what they share. The configuration
 // functions are in ../core_module.cc.
 
+#include "binding/conversions.h"
 #include "binding/internal.h"
+#include "pyfresh/app_spec.h"
 #include "pyfresh/fork_generation.h"
+#include "pyfresh/restart_status.h"
 
 namespace pyfresh::binding {
 
@@ -32,6 +35,7 @@ int ModuleExec(PyObject* module) {
   if (state->config_error == nullptr) return -1;
   if (PyModule_AddObjectRef(module, "ConfigError", state->config_error) < 0) return -1;
   if (PyModule_AddStringConstant(module, "__version__", PYFRESH_VERSION) < 0) return -1;
+  if (PyModule_AddIntConstant(module, "RESTART_EXIT_STATUS", pyfresh::kRestartExitStatus) < 0) return -1;
 
   auto add_type = [module](PyType_Spec* spec, PyTypeObject** slot) {
     *slot = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, spec, nullptr));
@@ -76,6 +80,24 @@ int ModuleClear(PyObject* module) {
 void ModuleFree(void* module) { ModuleClear(static_cast<PyObject*>(module)); }
 
 PyObject* ForkGeneration(PyObject*, PyObject*) { return PyLong_FromUnsignedLongLong(pyfresh::CurrentForkGeneration()); }
+
+PyObject* AbsolutePathPy(PyObject*, PyObject* args) {
+  PyObject* path = nullptr;
+  PyObject* cwd = nullptr;
+  if (!PyArg_ParseTuple(args, "O&O&:absolute_path", PyUnicode_FSConverter, &path, PyUnicode_FSConverter, &cwd)) {
+    Py_XDECREF(path);
+    return nullptr;
+  }
+  PyObject* result = nullptr;
+  try {
+    result = FromPathBytes(pyfresh::AbsolutePath(PyBytes_AS_STRING(path), PyBytes_AS_STRING(cwd)));
+  } catch (...) {
+    result = SetErrorFromCurrentException();
+  }
+  Py_DECREF(path);
+  Py_DECREF(cwd);
+  return result;
+}
 
 // --- find_module_globals -----------------------------------------------------
 
@@ -177,6 +199,8 @@ PyMethodDef module_methods[] = {
      "check_scope(packages, exclude, app_module, packages_label, exclude_label): raise ConfigError when an "
      "exclusion covers the app's module or every package."},
     {"fork_generation", ForkGeneration, METH_NOARGS, "How many fork()s this process descends from (for tests)."},
+    {"absolute_path", AbsolutePathPy, METH_VARARGS,
+     "absolute_path(path, cwd) -> str: path made absolute against cwd and normalised, as os.path.abspath does."},
     {"find_module_globals", FindModuleGlobals, METH_VARARGS,
      "find_module_globals(modules, types, objects) -> (found, others): found lists (module name, namespace, key, "
      "value) for each global of each module in the dict `modules` whose value is one of the tuple `objects` or "
