@@ -24,11 +24,11 @@ response saying which directive is missing.
 import sys
 import threading
 
-from . import app_loader, restart
-from .config import ConfigError, parse_serialized_config
-from .error_page import ErrorApp
-from .log import ensure_handler, logger
-from .reloader import Reloader
+from .. import app_loader, restart
+from ..config import ConfigError, parse_serialized_config
+from ..error_page import ErrorApp
+from ..log import ensure_handler, logger
+from ..reloader import Reloader
 
 ENVIRON_KEY = "PYFRESH_CONFIG"
 

@@ -14,7 +14,7 @@ import socketserver
 import sys
 import wsgiref.simple_server
 
-from .reloader import Reloader
+from ..reloader import Reloader
 
 
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):

@@ -15,8 +15,8 @@ import sys
 import tempfile
 import time
 
-from .log import logger
-from .reloader import Reloader
+from ..log import logger
+from ..reloader import Reloader
 
 # mountpoint -> Reloader, for this interpreter (each uWSGI mountpoint has its
 # own interpreter unless single-interpreter is set).

@@ -1,0 +1,7 @@
+"""Compatibility: the uWSGI host lives in pyfresh.hosts.uwsgi.
+
+``pyfresh.uwsgi_host.reloaders()`` is documented (docs/uwsgi.md); wrap() and
+serve_unloaded() are what a pyfresh_plugin.so built before the move calls.
+"""
+
+from .hosts.uwsgi import reloaders, serve_unloaded, wrap  # noqa: F401
