@@ -4,15 +4,15 @@ import importlib
 import importlib.machinery
 import os
 import sys
-import threading
 import time
 import weakref
 
-from . import _core, app_loader, hooks, import_graph, import_tracker, integrations, live_reload, restart, scope
+from . import _core, app_loader, counters, hooks, import_graph, import_tracker, integrations, live_reload, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, keyword_pairs, parse_config
 from .error_page import ErrorApp, summarize
 from .log import ensure_handler, log_core_message, logger
+from .reload_transaction import ReloadTransaction
 from .watch import PathSet, app_directory
 
 # How long a reload waits for requests still inside the app (streaming
@@ -34,11 +34,6 @@ _WRITER_WAIT_STEP = 0.005
 
 # A changed file with one of these endings cannot be reloaded in-process.
 _EXTENSION_SUFFIXES = tuple(sorted(set(importlib.machinery.EXTENSION_SUFFIXES) | {".so", ".pyd"}))
-
-# Every Reloader of this interpreter, for pyfresh.stats() and the hooks.
-_all_reloaders = weakref.WeakSet()
-_all_lock = threading.Lock()
-
 
 class Reloader(_core.Gate):
     """A WSGI application that reloads `app` when its code changes.
@@ -127,14 +122,10 @@ class Reloader(_core.Gate):
         self.last_trigger_files = []
         self.last_restart_reason = None
         self._last_event = 0.0
-        self._force_source = frozenset()
-        self._kept_by_parent = {}
-        self._restored = 0
-        self._failed_importing = False
         self._failed_paths = frozenset()  # stale files of failed reloads since the last success
-        self._recording = None
+        self._transaction = None  # the ReloadTransaction in progress (see _begin_transaction)
         # Every file the import tracker ever tracked for this reloader (see
-        # _track_paths): never dropped, as code from it may still run.
+        # track_files): never dropped, as code from it may still run.
         self._module_files = set()
         self._watched_tracked = frozenset()  # see _track_new_watched
         self._watch = PathSet((), "")
@@ -146,8 +137,7 @@ class Reloader(_core.Gate):
         # (the hooks of others are judged by the Reloaders still alive).
         self.import_graph = import_graph.ImportGraph(covers=_weak_covers(self))
 
-        with _all_lock:
-            _all_reloaders.add(self)
+        counters.register(self)
         finder = import_tracker.tracker()
         finder.register(self)
         finder.add_graph(self.import_graph)
@@ -203,9 +193,10 @@ class Reloader(_core.Gate):
             self._set_packages(sorted(self.packages + new))
         return new
 
-    def _infer_module(self, name, origin):
+    def adopt_module(self, name, origin):
         """Called by the import tracker while inferring, for a module no
-        reloader covers: adopts its top-level package if it is user code."""
+        reloader covers: adopts its top-level package if it is user code;
+        True when this reloader now covers it."""
         if not (scope.can_infer(name) and scope.is_user_file(origin)):
             return False
         added = self._add_packages([name.partition(".")[0]])
@@ -216,7 +207,7 @@ class Reloader(_core.Gate):
 
     def _load_initial(self, raise_on_load_error):
         before = set(sys.modules)
-        self._recording = set()
+        self._begin_transaction(ReloadTransaction())
         try:
             self.app = self._import_app()
         except Exception as exc:
@@ -226,12 +217,14 @@ class Reloader(_core.Gate):
                 raise AppLoadError("cannot load app %r: %s" % (self.spec.text, summarize(exc))) from exc
             self._fail(exc, time.perf_counter(), restored=0)
         finally:
-            self._recording = None
+            self._end_transaction()
 
     def _import_app(self):
         if self.spec.kind == "file":
             # Executed, not imported: the finder never sees it.
-            self._track_paths((self.spec.target,))
+            self.track_files((self.spec.target,))
+            if self._transaction is not None:
+                self._transaction.record((self.spec.target,))
         return app_loader.load(self.spec)
 
     def _track_loaded_modules(self):
@@ -249,22 +242,38 @@ class Reloader(_core.Gate):
         self.detector.track(paths)
         self._module_files.update(paths)
 
-    # -- hooks used by the import tracker ----------------------------------------
+    # -- what the import tracker asks ---------------------------------------------
 
-    def _covers(self, name):
+    def covers(self, name):
+        """Whether a reload clears (and re-imports) module `name`."""
         return self._policy.covers(name)
 
-    def _kept_children(self, name):
-        return self._kept_by_parent.get(name, ())
+    @property
+    def inferring(self):
+        """True while the packages are inferred from what the app imports
+        (no package list given): the import tracker then offers this
+        reloader every module it sees (see adopt_module)."""
+        return self._inferring
 
-    def _track_paths(self, paths):
+
+    def track_files(self, paths):
         """Tracks files of modules as they are imported (or would be): the
         detector's baseline is their identity now, before they are read."""
         self.detector.track(paths)
         self._module_files.update(paths)
-        recording = self._recording
-        if recording is not None:
-            recording.update(paths)
+
+    def _begin_transaction(self, transaction):
+        """Hands `transaction` to the import tracker: the imports from now
+        on are recorded in it and see its forced sources and kept children."""
+        self._transaction = transaction
+        import_tracker.tracker().begin(self, transaction)
+
+    def _end_transaction(self):
+        """Takes the transaction back from the import tracker; returns it."""
+        transaction = self._transaction
+        self._transaction = None
+        import_tracker.tracker().end(self)
+        return transaction
 
     # -- reloading -----------------------------------------------------------------
 
@@ -384,18 +393,19 @@ class Reloader(_core.Gate):
             if scope is None:
                 logger.info("dependents scope (%s): reloading every module of the packages instead: %s",
                             self._scope_label, why)
-        failure = self._clear_and_import(stale, started, scope)
-        if (failure is not None and scope is not None and self._failed_importing
-                and not _raised_by_changed_code(failure, stale)):
+        transaction = self._clear_and_import(stale, started, scope)
+        if (transaction.error is not None and scope is not None and transaction.failed_importing
+                and not _raised_by_changed_code(transaction.error, stale)):
             # A module left in place may hold what the cleared ones put into
             # it at import (a blueprint's routes, a registry): the whole
             # scope is what the user would get without this option.
             logger.warning("dependents scope (%s): the reload of %d modules failed (%s); reloading every "
-                           "module of the packages instead", self._scope_label, len(scope), summarize(failure))
-            failure = self._clear_and_import(stale, started, None)
-        if failure is not None:
+                           "module of the packages instead", self._scope_label, len(scope),
+                           summarize(transaction.error))
+            transaction = self._clear_and_import(stale, started, None)
+        if transaction.error is not None:
             self._failed_paths = set(self._failed_paths) | set(stale)
-            self._fail(failure, started, restored=self._restored, stale=stale)
+            self._fail(transaction.error, started, restored=transaction.restored, stale=stale)
         else:
             self._failed_paths = frozenset()
 
@@ -434,46 +444,24 @@ class Reloader(_core.Gate):
     def _clear_and_import(self, stale, started, scope):
         """One reload transaction: clears `scope` (a set of module names, or
         None for every module of the packages), imports the app again and,
-        on success, swaps it in. Returns the exception of a failed attempt
-        (everything cleared is back then), None on success."""
+        on success, swaps it in. Returns the ReloadTransaction: its `error`
+        is the exception of a failed attempt (everything cleared is back
+        then), None on success."""
         clears = self._policy.covers if scope is None else scope.__contains__
         policy = self._policy if scope is None else _Scope(self._policy, scope)
-        saved = {}
+        transaction = ReloadTransaction(force_source=stale)
         graph = self.import_graph
-        with hooks.reloading(saved):
+        with hooks.reloading(transaction.saved):
             self._run_hooks("before")
             self._integrations.before(policy, self.app, stale)
-            candidates = list(sys.modules) if scope is None else list(scope)
-            for name in candidates:
-                if clears(name):
-                    module = sys.modules.pop(name, None)
-                    if module is not None:
-                        saved[name] = module
-            if scope is not None:
-                # A package left in place keeps its cleared submodules as
-                # attributes: `from pkg import sub` would take the old one
-                # without importing it. The import sets the new one.
-                for name, module in saved.items():
-                    _unset_parent_attribute(name, module)
-            after_clear = dict(sys.modules)
+            transaction.clear(list(sys.modules) if scope is None else list(scope), clears,
+                              in_place=scope is not None)
             graph.begin()
-            # The cleared modules register their hooks again as they are re-imported.
-            taken_hooks = hooks.take_owned(lambda owner: owner in saved)
-            kept_by_parent = {}
-            for name in list(sys.modules):
-                if "." not in name:
-                    continue
-                # Excluded submodules stay attributes of a re-imported package
-                # (in the dependents scope the others go with their package:
-                # ImportGraph.dependents).
-                if self._policy.is_excluded(name):
-                    kept_by_parent.setdefault(name.rpartition(".")[0], []).append(name)
-            self._kept_by_parent = kept_by_parent
-            self._force_source = frozenset(stale)
-            self._recording = set()
+            transaction.keep_excluded_children(self._policy.is_excluded)
+            self._begin_transaction(transaction)
             self._watch.refresh()
             self._restart_on.refresh()
-            self._recording.update(self._track_new_watched())
+            transaction.record(self._track_new_watched())
             importlib.invalidate_caches()
             phase = "integrations"
             try:
@@ -483,30 +471,18 @@ class Reloader(_core.Gate):
                 phase = "integrations"
                 self._integrations.after(new_app)
             except BaseException as exc:
-                self._failed_importing = phase == "import"
-                fresh = {n for n, m in list(sys.modules.items())
-                         if after_clear.get(n) is not m and self._policy.covers(n)}
-                for name in fresh:
-                    module = sys.modules.pop(name, None)
-                    _unset_parent_attribute(name, module)
-                sys.modules.update(saved)
-                for name, module in saved.items():
-                    _set_parent_attribute(name, module)
+                transaction.failed_importing = phase == "import"
+                transaction.restore(self._policy.covers)
                 graph.rollback()
-                # Hooks of the attempt: registered by a module it imported,
-                # kept or not (a module that raised is out of sys.modules).
-                hooks.take_owned(lambda owner: owner is not None and owner not in after_clear
-                                 and self._policy.covers(owner))
-                hooks.put_back(taken_hooks)
                 self._integrations.undo()
                 # The same broken code is not imported again on every request.
-                self._accept_what_was_seen(stale, self._end_recording())
+                self._accept_what_was_seen(stale, self._end_transaction().recorded)
                 if not isinstance(exc, (Exception, SystemExit)):
                     raise
-                self._restored = len(saved)
-                return exc
+                transaction.error = exc
+                return transaction
             graph.commit()
-            self._accept_what_was_seen(stale, self._end_recording())
+            self._accept_what_was_seen(stale, self._end_transaction().recorded)
             # Only watched paths that no longer match are dropped. A module
             # file stays tracked although this import did not reach it: code
             # imported lazily (Django's views, on the first request) or held
@@ -517,16 +493,15 @@ class Reloader(_core.Gate):
             self.last_error = None
             self.last_reload_ok = True
             self.last_reload_ms = (time.perf_counter() - started) * 1000.0
-            imported = sum(1 for n, m in list(sys.modules.items())
-                           if after_clear.get(n) is not m and self._policy.covers(n))
+            imported = len(transaction.imported(self._policy.covers))
             logger.info("%s changed; reloaded %s in %.1f ms (%d modules cleared, %d imported%s, %d files "
                         "tracked) [%s]", _describe_paths(stale), self.spec.text, self.last_reload_ms,
-                        len(saved), imported, "; the changed modules and their importers" if scope is not None
-                        else "", self.detector.tracked_count, self._totals())
+                        len(transaction.saved), imported, "; the changed modules and their importers"
+                        if scope is not None else "", self.detector.tracked_count, self._totals())
             self._integrations.done()
             self._add_integration_paths()
             self._run_hooks("after")
-        return None
+        return transaction
 
     def _add_integration_paths(self):
         """Turns on the framework integrations now in use, and watches
@@ -565,46 +540,14 @@ class Reloader(_core.Gate):
 
     def _run_hooks(self, which):
         """Runs this reloader's hooks; a failing one is logged and skipped."""
-        with _all_lock:
-            others = [r for r in _all_reloaders if r is not self]
-
-        def belongs(owner):
-            if owner is None or self._owns(owner):
-                return True
-            return not any(r._owns(owner) for r in others)
-
-        for fn in hooks.hooks_for(which, belongs):
-            try:
-                fn()
-            except (Exception, SystemExit):
-                logger.error("%s_reload hook %s failed; %s", which, _hook_name(fn),
-                             "reloading anyway" if which == "before" else "the new code stays loaded",
-                             exc_info=True)
+        hooks.run(which, self._owns, [r._owns for r in counters.other_reloaders(self)])
 
     def _totals(self):
-        return "totals: %d reloads, %d failures, %d restarts" % (
-            self.reload_count, self.failure_count, self.restart_count)
+        return counters.totals(self)
 
     def stats(self):
         """This reloader's counters (a new dict; never served over HTTP)."""
-        return {
-            "app": self.spec.text,
-            "reloads": self.reload_count,
-            "failures": self.failure_count,
-            "restarts": self.restart_count,
-            "last_reload_ms": self.last_reload_ms,
-            "last_reload_ok": self.last_reload_ok,
-            "last_trigger": self.last_trigger,
-            "last_trigger_files": list(self.last_trigger_files),
-            "last_restart_reason": self.last_restart_reason,
-        }
-
-    def _end_recording(self):
-        recorded = self._recording or set()
-        self._recording = None
-        self._force_source = frozenset()
-        self._kept_by_parent = {}
-        return recorded
+        return counters.reloader_stats(self)
 
     def _fail(self, exc, started, restored, stale=()):
         """Installs the error response and logs `exc`. Never raises: it runs
@@ -637,29 +580,6 @@ class Reloader(_core.Gate):
         return "<pyfresh.Reloader %s packages=%s>" % (self.spec.text, self.packages)
 
 
-def stats():
-    """Counters of this process (this interpreter's Reloaders together):
-    reloads, failures, restarts, and the latest reload's duration (ms) and
-    trigger file. A new dict; pyfresh never serves it over HTTP."""
-    with _all_lock:
-        reloaders = list(_all_reloaders)
-    latest = max((r for r in reloaders if r.last_reload_ok is not None),
-                 key=lambda r: r._last_event, default=None)
-    last_restart = max((r for r in reloaders if r.last_restart_reason is not None),
-                       key=lambda r: r._last_event, default=None)
-    return {
-        "pid": os.getpid(),
-        "reloaders": len(reloaders),
-        "reloads": sum(r.reload_count for r in reloaders),
-        "failures": sum(r.failure_count for r in reloaders),
-        "restarts": sum(r.restart_count for r in reloaders),
-        "last_reload_ms": latest.last_reload_ms if latest else None,
-        "last_reload_ok": latest.last_reload_ok if latest else None,
-        "last_trigger": latest.last_trigger if latest else None,
-        "last_restart_reason": last_restart.last_restart_reason if last_restart else None,
-    }
-
-
 class _Scope:
     """The package policy as integrations see it in the dependents scope:
     `covers` is true for the modules this reload clears only."""
@@ -676,30 +596,6 @@ class _Scope:
 
     def in_packages(self, name):
         return self._policy.covers(name)
-
-
-def _set_parent_attribute(name, module):
-    """Points the package's attribute for submodule `name` at `module`, as
-    the import system does, when the package is loaded."""
-    parent_name, _, tail = name.rpartition(".")
-    parent = sys.modules.get(parent_name) if parent_name else None
-    if parent is not None and getattr(parent, tail, None) is not module:
-        try:
-            setattr(parent, tail, module)
-        except (AttributeError, TypeError):
-            pass
-
-
-def _unset_parent_attribute(name, module):
-    """Removes the package's attribute for submodule `name` if it still
-    is `module` (a cleared or discarded version)."""
-    parent_name, _, tail = name.rpartition(".")
-    parent = sys.modules.get(parent_name) if parent_name else None
-    if parent is not None and module is not None and getattr(parent, tail, None) is module:
-        try:
-            delattr(parent, tail)
-        except (AttributeError, TypeError):
-            pass
 
 
 def _under(path, entries):
@@ -735,7 +631,7 @@ def _raised_by_changed_code(exc, paths):
 
 
 def _weak_covers(reloader):
-    covers = weakref.WeakMethod(reloader._covers)
+    covers = weakref.WeakMethod(reloader.covers)
 
     def weakly_covers(name):
         method = covers()
@@ -764,12 +660,6 @@ def _check_scope(options, spec, labels):
             raise ConfigError("%s: %r is %s, not your code; pyfresh reloads your own packages only "
                               "(remove it; an editable install, pip install -e, counts as yours)"
                               % (packages_label, name, where))
-
-
-def _hook_name(fn):
-    module = getattr(fn, "__module__", None)
-    name = getattr(fn, "__qualname__", None) or repr(fn)
-    return "%s.%s" % (module, name) if module else name
 
 
 def _describe_paths(paths):

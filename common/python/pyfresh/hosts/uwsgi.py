@@ -209,7 +209,7 @@ def _reload_if_saved_during_load(reloader, load_started_ns):
     since the load began (at worst one needless reload)."""
     paths = set()
     for name, module in list(sys.modules.items()):
-        if module is not None and reloader._covers(name):
+        if module is not None and reloader.covers(name):
             path = getattr(module, "__file__", None)
             if isinstance(path, str):
                 paths.add(path)
