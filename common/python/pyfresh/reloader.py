@@ -1,5 +1,6 @@
 """The WSGI reloader: serves each request with the code as it is on disk."""
 
+import contextlib
 import importlib
 import importlib.machinery
 import os
@@ -52,7 +53,7 @@ class Reloader(_core.Gate):
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
                  restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, live_reload=None,
-                 reload_scope=None, _labels=None):
+                 reload_scope=None, loaded_since_ns=None, _labels=None):
         # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
@@ -64,24 +65,30 @@ class Reloader(_core.Gate):
                               reload_scope=reload_scope)
         options = parse_config(pairs)
         self._setup(options, loaded_app, raise_on_load_error, restart_handler,
-                    dict(_option_labels(pairs), **(_labels or {})))
+                    dict(_option_labels(pairs), **(_labels or {})), loaded_since_ns=loaded_since_ns)
 
     @classmethod
-    def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True, restart_handler=None, labels=None):
+    def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True, restart_handler=None, labels=None,
+                    loaded_since_ns=None):
         """A Reloader from host option text: (name, value[, display_name]) pairs.
-        labels: core option name -> the host's spelling, for options not given."""
+        labels: core option name -> the host's spelling, for options not given.
+        loaded_since_ns: when the host began importing `loaded_app`
+        (time.time_ns()); a file saved since then is reloaded at once."""
         pairs = list(pairs)
         options = parse_config(pairs)
         reloader = cls.__new__(cls)
         reloader._setup(options, loaded_app, raise_on_load_error, restart_handler,
-                        dict(labels or {}, **_option_labels(pairs)))
+                        dict(labels or {}, **_option_labels(pairs)), loaded_since_ns=loaded_since_ns)
         return reloader
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None, spec=None):
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None, spec=None,
+               loaded_since_ns=None):
         # spec: what a subclass re-imports instead of an app (the test loop's
         # suite: kind "directory", module_name None, its own _import_app).
+        # loaded_since_ns: when the host began importing loaded_app (time.time_ns(),
+        # the clock of file timestamps); see _reload_if_saved_since.
         ensure_handler()
         self._starting = True
         if spec is None:
@@ -167,6 +174,8 @@ class Reloader(_core.Gate):
         self._add_integration_paths()
         self._starting = False
         self._log_started()
+        if loaded_app is not None and loaded_since_ns is not None:
+            self._reload_if_saved_since(loaded_since_ns)
 
     def _log_started(self):
         if self._inferring:
@@ -179,6 +188,31 @@ class Reloader(_core.Gate):
                     "; watching %s" % ", ".join(self._watch.entries) if self._watch else "",
                     "; restart on %s" % ", ".join(self._restart_on.entries) if self._restart_on else "",
                     self.detector.tracked_count)
+
+    def _reload_if_saved_since(self, load_started_ns):
+        """The files' identities are taken now, after the host imported the
+        app: a file saved in between (a uWSGI lazy-apps worker starting while
+        the user saves) would look unchanged and its old code would be served
+        until the next save. Reload now when a file the app was imported from
+        changed since the load began (at worst one needless reload)."""
+        paths = set()
+        for name, module in list(sys.modules.items()):
+            if module is not None and self._policy.covers(name):
+                path = getattr(module, "__file__", None)
+                if isinstance(path, str):
+                    paths.add(path)
+        if self.spec.kind == "file":
+            paths.add(self.spec.target)
+        stale = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # tracked as absent: creating it reloads
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= load_started_ns:
+                stale.append(path)
+        if stale:
+            self._reload(sorted(stale))
 
     def _set_packages(self, packages):
         # The spec's own module is always re-imported, or the callable would
@@ -379,7 +413,16 @@ class Reloader(_core.Gate):
             time.sleep(_WRITER_WAIT_STEP)  # releases the GIL: the writer may be in this process
             writing = self.detector.unsettled(writing)
 
+    def reload_guard(self):
+        """A context manager entered around every reload; hosts override it
+        (the uWSGI host leaves a marker that tells a reload killed midway)."""
+        return contextlib.nullcontext()
+
     def _reload(self, stale):
+        with self.reload_guard():
+            self._reload_in_guard(stale)
+
+    def _reload_in_guard(self, stale):
         started = time.perf_counter()
         self._wait_for_writers(stale)
         self._last_event = time.monotonic()

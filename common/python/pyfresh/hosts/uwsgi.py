@@ -8,10 +8,10 @@ request of the app passes through the engine.
 Not meant to be imported outside uWSGI, except by tests.
 """
 
+import contextlib
 import logging
 import os
 import signal
-import sys
 import tempfile
 import time
 
@@ -75,11 +75,12 @@ def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     from) before uWSGI started importing the apps in this process.
     """
     route_logging()
+    # load_started_ns: a file saved while uWSGI imported the app is reloaded
+    # at once (the engine's loaded_since_ns).
     reloader = UwsgiReloader.from_config(pairs, loaded_app=loaded_app, restart_handler=restart_instance,
-                                         labels=OPTION_NAMES)
+                                         labels=OPTION_NAMES, loaded_since_ns=load_started_ns)
     if load_started_ns is not None:
         _warn_if_harakiri_is_shorter(reloader, (time.time_ns() - load_started_ns) / 1e9)
-        _reload_if_saved_during_load(reloader, load_started_ns)
     reloader.uwsgi_mountpoint = mountpoint
     reloader.uwsgi_app_id = app_id
     _reloaders[mountpoint] = reloader
@@ -112,10 +113,12 @@ class UwsgiReloader(Reloader):
     marker (worker id, pid, start) while it runs; a reload that finds one
     from a dead process says why, with the numbers."""
 
-    def _reload(self, stale):
+    @contextlib.contextmanager
+    def reload_guard(self):
         marker = _reload_marker()
         if marker is None:
-            return super()._reload(stale)
+            yield
+            return
         _report_killed_reload(self, marker)
         try:
             with open(marker, "w") as f:
@@ -123,7 +126,7 @@ class UwsgiReloader(Reloader):
         except OSError:
             marker = None
         try:
-            return super()._reload(stale)
+            yield
         finally:
             if marker is not None:
                 try:
@@ -199,32 +202,6 @@ def _warn_if_harakiri_is_shorter(reloader, import_seconds):
         logger.warning("importing %s took %.1f s and uWSGI's harakiri is %d s: a reload imports it again inside "
                        "a request and may be killed; raise harakiri (e.g. harakiri = %d)",
                        reloader.spec.text, import_seconds, harakiri, int(import_seconds * 3) + 1)
-
-
-def _reload_if_saved_during_load(reloader, load_started_ns):
-    """The Reloader takes the files' identities now, after uWSGI imported
-    the app: a file saved in between (a lazy-apps worker starting while the
-    user saves) would look unchanged and its old code would be served until
-    the next save. Reload now when a file the app was imported from changed
-    since the load began (at worst one needless reload)."""
-    paths = set()
-    for name, module in list(sys.modules.items()):
-        if module is not None and reloader.covers(name):
-            path = getattr(module, "__file__", None)
-            if isinstance(path, str):
-                paths.add(path)
-    if reloader.spec.kind == "file":
-        paths.add(reloader.spec.target)
-    stale = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue  # tracked as absent by the engine: creating it reloads
-        if max(st.st_mtime_ns, st.st_ctime_ns) >= load_started_ns:
-            stale.append(path)
-    if stale:
-        reloader._reload(sorted(stale))
 
 
 def restart_instance(reason):
