@@ -2,7 +2,6 @@
 
 import contextlib
 import importlib
-import importlib.machinery
 import os
 import sys
 import time
@@ -32,9 +31,6 @@ MAX_CONSISTENCY_RELOADS = 5
 # it imports what is there; and how long it sleeps between looks.
 MAX_WRITER_WAIT = 0.1
 _WRITER_WAIT_STEP = 0.005
-
-# A changed file with one of these endings cannot be reloaded in-process.
-_EXTENSION_SUFFIXES = tuple(sorted(set(importlib.machinery.EXTENSION_SUFFIXES) | {".so", ".pyd"}))
 
 class Reloader(_core.Gate):
     """A WSGI application that reloads `app` when its code changes.
@@ -363,17 +359,14 @@ class Reloader(_core.Gate):
         return [p for p in stale if p not in noise]
 
     def _needs_restart(self, path):
-        return path in self._restart_on or path.endswith(_EXTENSION_SUFFIXES)
+        return restart.needs_restart(path, self._restart_on)
 
     def _restart(self, stale, causes):
         """A change that cannot be applied in-process. Returns the stale
         paths left to reload when the handler returns."""
         self.restart_count += 1
         self._last_event = time.monotonic()
-        extensions = [p for p in causes if p.endswith(_EXTENSION_SUFFIXES) and p not in self._restart_on]
-        why = ("a compiled extension cannot be reloaded in-process" if extensions
-               else "it is on the restart-on list")
-        reason = "%s changed; %s" % (_describe_paths(causes), why)
+        reason = "%s changed; %s" % (_describe_paths(causes), restart.why_restart(causes, self._restart_on))
         self.last_restart_reason = reason
         logger.warning("restart needed: %s [%s]", reason, self._totals())
         # Accepted as they were when found stale: a handler that returns is
