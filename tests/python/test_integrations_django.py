@@ -44,7 +44,7 @@ class Served:
         self.log_path = root.parent / ("server-%d.log" % self.port)
         serve = ["-m", "pyfresh.serve"]
         if prelude:  # code run first, then pyfresh.serve's main
-            serve = ["-c", "%s\nimport sys\nfrom pyfresh.serve import main\nmain(sys.argv[1:])" % prelude]
+            serve = ["-c", "%s\nimport sys\nfrom pyfresh.hosts.serve import main\nmain(sys.argv[1:])" % prelude]
         command = [PYTHON, "-m", "pyfresh.run", "--", PYTHON] + serve + [
             "mysite.wsgi:application", "--packages", *packages, "--exclude", *project.EXCLUDE,
             "--path", str(root), "--port", str(self.port), *extra,
