@@ -24,17 +24,23 @@ enum class Option {
 struct OptionName {
   std::string_view name;
   Option option;
+  OptionKind kind;
 };
 
 constexpr OptionName kOptions[] = {
-    {"enabled", Option::kEnabled}, {"app", Option::kApp},     {"packages", Option::kPackages},
-    {"exclude", Option::kExclude}, {"debug", Option::kDebug}, {"poll-interval", Option::kPollInterval},
-    {"watch", Option::kWatch},     {"restart-on", Option::kRestartOn},
-    {"watch-ignore", Option::kWatchIgnore},
-    {"drain-timeout", Option::kDrainTimeout},
-    {"integrations", Option::kIntegrations},
-    {"live-reload", Option::kLiveReload},
-    {"reload-scope", Option::kReloadScope},
+    {"enabled", Option::kEnabled, OptionKind::kSwitch},
+    {"app", Option::kApp, OptionKind::kText},
+    {"packages", Option::kPackages, OptionKind::kNames},
+    {"exclude", Option::kExclude, OptionKind::kNames},
+    {"debug", Option::kDebug, OptionKind::kSwitch},
+    {"poll-interval", Option::kPollInterval, OptionKind::kSeconds},
+    {"watch", Option::kWatch, OptionKind::kPaths},
+    {"restart-on", Option::kRestartOn, OptionKind::kPaths},
+    {"watch-ignore", Option::kWatchIgnore, OptionKind::kPaths},
+    {"drain-timeout", Option::kDrainTimeout, OptionKind::kSeconds},
+    {"integrations", Option::kIntegrations, OptionKind::kIntegrations},
+    {"live-reload", Option::kLiveReload, OptionKind::kSwitch},
+    {"reload-scope", Option::kReloadScope, OptionKind::kReloadScope},
 };
 
 constexpr char kKnownOptions[] =
@@ -42,15 +48,21 @@ constexpr char kKnownOptions[] =
     "live-reload, reload-scope";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
-bool LookupOption(std::string_view name, Option* option) {
+const OptionName* FindOption(std::string_view name) {
   for (const OptionName& entry : kOptions) {
-    if (entry.name == name) {
-      *option = entry.option;
-      return true;
-    }
+    if (entry.name == name) return &entry;
   }
-  return false;
+  return nullptr;
 }
+
+bool LookupOption(std::string_view name, Option* option) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return false;
+  *option = entry->option;
+  return true;
+}
+
+Status UnknownOption(std::string_view label);
 
 Status OptionError(std::string_view label, const std::string& message) {
   std::string text(label);
@@ -275,21 +287,39 @@ std::string FormatSeconds(double seconds) {
   return std::string(buffer.data(), result.ptr);
 }
 
+// The text of a typed number in a message: as Python prints a float
+// ("-1.0", "86401.0", "nan"), since that is what the user passed.
+std::string FormatSecondsForMessage(double seconds) {
+  std::string text = FormatSeconds(seconds);
+  if (std::isfinite(seconds) && text.find('.') == std::string::npos) text += ".0";
+  return text;
+}
+
+Status UnknownOption(std::string_view label) {
+  return Status::Error("unknown pyfresh option " + QuoteForMessage(label) + " (known options: " +
+                       kKnownOptions + ")");
+}
+
+// A value with a control byte breaks logs and the serialized form; only a
+// tab between list elements is a separator.
+Status CheckControlBytes(std::string_view label, std::string_view value, bool allow_tab) {
+  for (char c : value) {
+    if (internal::IsControlByte(static_cast<unsigned char>(c)) && !(allow_tab && c == '\t')) {
+      return OptionError(label, "value " + QuoteForMessage(value) + " contains a control character");
+    }
+  }
+  return Status::Ok();
+}
+
 Status SetOption(Config* config, std::string_view name, std::string_view value,
                  std::string_view display_name, bool allow_empty_list) {
   const std::string_view label = display_name.empty() ? name : display_name;
   Option option;
-  if (!LookupOption(name, &option)) {
-    return Status::Error("unknown pyfresh option " + QuoteForMessage(label) + " (known options: " +
-                         kKnownOptions + ")");
-  }
+  if (!LookupOption(name, &option)) return UnknownOption(label);
   const bool is_list = option == Option::kPackages || option == Option::kExclude;
   // Paths are not lists in this sense: a tab in one is refused too.
-  for (char c : value) {
-    if (internal::IsControlByte(static_cast<unsigned char>(c)) && !(is_list && c == '\t')) {
-      return OptionError(label, "value " + QuoteForMessage(value) + " contains a control character");
-    }
-  }
+  Status clean = CheckControlBytes(label, value, /*allow_tab=*/is_list);
+  if (!clean.ok()) return clean;
   switch (option) {
     case Option::kEnabled:
       return ParseBool(label, value, &config->enabled);
@@ -424,6 +454,83 @@ Status Config::Validate() const {
   return Status::Ok();
 }
 
+Status Config::SetSwitch(std::string_view name, bool value, std::string_view display_name) {
+  const std::string_view label = display_name.empty() ? name : display_name;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return UnknownOption(label);
+  switch (entry->option) {
+    case Option::kEnabled:
+      enabled = value;
+      return Status::Ok();
+    case Option::kDebug:
+      debug = value;
+      return Status::Ok();
+    case Option::kLiveReload:
+      live_reload = value;
+      return Status::Ok();
+    case Option::kIntegrations:
+      integrations = value ? std::vector<std::string>{kAllIntegrations} : std::vector<std::string>{};
+      return Status::Ok();
+    default:
+      return OptionError(label, std::string("expects ") +
+                                    (entry->kind == OptionKind::kSeconds ? "a number of seconds" : "text") +
+                                    ", not on/off");
+  }
+}
+
+Status Config::SetSeconds(std::string_view name, double seconds, std::string_view display_name) {
+  const std::string_view label = display_name.empty() ? name : display_name;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return UnknownOption(label);
+  if (entry->kind != OptionKind::kSeconds) return OptionError(label, "expects text, not a number");
+  if (!std::isfinite(seconds) || seconds < 0) {
+    return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
+                                  " (expected a number of seconds from 0 to 86400)");
+  }
+  if (seconds > kMaxPollIntervalSeconds) {
+    return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
+                                  " (more than 86400 seconds, one day)");
+  }
+  (entry->option == Option::kPollInterval ? poll_interval_seconds : drain_timeout_seconds) = seconds;
+  return Status::Ok();
+}
+
+Status Config::AddItem(std::string_view name, std::string_view item, std::string_view display_name) {
+  const std::string_view label = display_name.empty() ? name : display_name;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return UnknownOption(label);
+  Status clean = CheckControlBytes(label, item, /*allow_tab=*/false);
+  if (!clean.ok()) return clean;
+  std::optional<std::vector<std::string>>* list = nullptr;
+  Status (*validate)(std::string_view) = ValidatePathValue;
+  switch (entry->option) {
+    case Option::kPackages:
+      list = &packages;
+      validate = ValidatePackageName;
+      break;
+    case Option::kExclude:
+      list = &exclude;
+      validate = ValidateModuleName;
+      break;
+    case Option::kWatch:
+      list = &watch;
+      break;
+    case Option::kRestartOn:
+      list = &restart_on;
+      break;
+    case Option::kWatchIgnore:
+      list = &watch_ignore;
+      validate = ValidateNamePattern;
+      break;
+    case Option::kIntegrations:
+      // One name, or on/off: the words the text form accepts.
+      return ParseIntegrations(label, item, &integrations);
+    default:
+      return OptionError(label, "takes one value, not a list");
+  }
+  return ParsePath(label, item, /*allow_empty=*/false, list, validate);
+}
+
 Config MergeConfig(const Config& parent, const Config& child) {
   Config merged;
   merged.enabled = child.enabled.has_value() ? child.enabled : parent.enabled;
@@ -509,6 +616,118 @@ Status ParseSerializedConfig(std::string_view text, Config* out) {
 
 const char* ReloadScopeName(ReloadScope scope) {
   return scope == ReloadScope::kDependents ? "dependents" : "packages";
+}
+
+bool GetSwitch(const Config& config, std::string_view name, bool* out) {
+  Option option;
+  if (!LookupOption(name, &option)) return false;
+  const std::optional<bool>* field = option == Option::kEnabled      ? &config.enabled
+                                     : option == Option::kDebug      ? &config.debug
+                                     : option == Option::kLiveReload ? &config.live_reload
+                                                                     : nullptr;
+  if (field == nullptr || !field->has_value()) return false;
+  *out = **field;
+  return true;
+}
+
+bool GetSeconds(const Config& config, std::string_view name, double* out) {
+  Option option;
+  if (!LookupOption(name, &option)) return false;
+  const std::optional<double>* field = option == Option::kPollInterval   ? &config.poll_interval_seconds
+                                       : option == Option::kDrainTimeout ? &config.drain_timeout_seconds
+                                                                         : nullptr;
+  if (field == nullptr || !field->has_value()) return false;
+  *out = **field;
+  return true;
+}
+
+bool GetText(const Config& config, std::string_view name, std::string* out) {
+  Option option;
+  if (!LookupOption(name, &option)) return false;
+  if (option == Option::kApp && config.app.has_value()) {
+    *out = *config.app;
+    return true;
+  }
+  if (option == Option::kReloadScope && config.reload_scope.has_value()) {
+    *out = ReloadScopeName(*config.reload_scope);
+    return true;
+  }
+  return false;
+}
+
+const std::vector<std::string>* GetList(const Config& config, std::string_view name) {
+  Option option;
+  if (!LookupOption(name, &option)) return nullptr;
+  const std::optional<std::vector<std::string>>* field = nullptr;
+  switch (option) {
+    case Option::kPackages: field = &config.packages; break;
+    case Option::kExclude: field = &config.exclude; break;
+    case Option::kWatch: field = &config.watch; break;
+    case Option::kRestartOn: field = &config.restart_on; break;
+    case Option::kWatchIgnore: field = &config.watch_ignore; break;
+    case Option::kIntegrations: field = &config.integrations; break;
+    default: return nullptr;
+  }
+  return field->has_value() ? &**field : nullptr;
+}
+
+bool LookupOptionKind(std::string_view name, OptionKind* kind) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return false;
+  *kind = entry->kind;
+  return true;
+}
+
+std::string_view OptionNameAt(size_t index) {
+  return index < std::size(kOptions) ? kOptions[index].name : std::string_view();
+}
+
+bool ParseSpelling(std::string_view word, Spelling* out) {
+  constexpr std::pair<std::string_view, Spelling> kSpellings[] = {
+      {"core", Spelling::kCore},   {"python", Spelling::kPython}, {"command-line", Spelling::kCommandLine},
+      {"uwsgi", Spelling::kUwsgi}, {"apache", Spelling::kApache},
+  };
+  for (const auto& [name, spelling] : kSpellings) {
+    if (name == word) {
+      *out = spelling;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string OptionLabel(std::string_view name, Spelling spelling, bool given) {
+  std::string label;
+  switch (given ? spelling : (spelling == Spelling::kPython ? Spelling::kCore : spelling)) {
+    case Spelling::kCore:
+      return std::string(name);
+    case Spelling::kPython:
+      label.assign(name);
+      std::replace(label.begin(), label.end(), '-', '_');
+      label.push_back('=');
+      return label;
+    case Spelling::kCommandLine:
+      return "--" + std::string(name);
+    case Spelling::kUwsgi:
+      return "pyfresh-" + std::string(name);
+    case Spelling::kApache: {
+      // "poll-interval" -> "PyFreshPollInterval": each word capitalised;
+      // "enabled" is the bare `PyFresh On|Off`.
+      label = "PyFresh";
+      if (name == "enabled") return label;
+      bool word_start = true;
+      for (char c : name) {
+        if (c == '-') {
+          word_start = true;
+          continue;
+        }
+        label.push_back(word_start && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+        word_start = false;
+      }
+      return label;
+    }
+  }
+  return std::string(name);
 }
 
 bool IsKnownOption(std::string_view name) {

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 
+from .config import Options
 from .log import logger
 from .reloader import Reloader
 
@@ -59,12 +60,6 @@ def route_logging():
     logger.propagate = False
 
 
-# The core's option names as uWSGI spells them, for messages about options
-# left at their defaults.
-OPTION_NAMES = {name: "pyfresh-" + name for name in ("packages", "exclude", "drain-timeout",
-                                                          "reload-scope")}
-
-
 def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     """The Reloader for one uWSGI app.
 
@@ -75,8 +70,7 @@ def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     from) before uWSGI started importing the apps in this process.
     """
     route_logging()
-    reloader = UwsgiReloader.from_config(pairs, loaded_app=loaded_app, restart_handler=restart_instance,
-                                         labels=OPTION_NAMES)
+    reloader = UwsgiReloader.from_config(_options(pairs), loaded_app=loaded_app, restart_handler=restart_instance)
     if load_started_ns is not None:
         _warn_if_harakiri_is_shorter(reloader, (time.time_ns() - load_started_ns) / 1e9)
         _reload_if_saved_during_load(reloader, load_started_ns)
@@ -94,12 +88,18 @@ def serve_unloaded(pairs, mountpoint=""):
     route_logging()
     logger.warning("uWSGI could not load the app at mountpoint %r: pyfresh answers with the error "
                    "response until a save fixes the code", mountpoint)
-    reloader = UwsgiReloader.from_config(pairs, raise_on_load_error=False, restart_handler=restart_instance,
-                                         labels=OPTION_NAMES)
+    reloader = UwsgiReloader.from_config(_options(pairs), raise_on_load_error=False,
+                                         restart_handler=restart_instance)
     reloader.uwsgi_mountpoint = mountpoint
     reloader.uwsgi_app_id = None
     _reloaders[mountpoint] = reloader
     return reloader
+
+
+def _options(pairs):
+    """The plugin's pairs, read once by the core; options are named as
+    uwsgi.ini spells them (pyfresh-watch), those left unset too."""
+    return Options.from_pairs(pairs, spelling="uwsgi")
 
 
 class UwsgiReloader(Reloader):
