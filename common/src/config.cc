@@ -21,26 +21,43 @@ enum class Option {
   kReloadScope,
 };
 
+Status ValidateNamePattern(std::string_view pattern);
+
+// One row per option: its name, kind and field. Code that treats every
+// option of a kind alike (typed reads and sets, merge, validation) goes
+// through the field pointers, so a new option is one row here; only its
+// text parsing (SetOption) and serialization (ConfigToPairs) name it.
 struct OptionName {
   std::string_view name;
   Option option;
   OptionKind kind;
+  // The field, by kind: flag for kSwitch, seconds for kSeconds, list (and
+  // the check of each element) for kNames, kPaths and kIntegrations.
+  std::optional<bool> Config::*flag;
+  std::optional<double> Config::*seconds;
+  std::optional<std::vector<std::string>> Config::*list;
+  Status (*validate_item)(std::string_view);
 };
 
 constexpr OptionName kOptions[] = {
-    {"enabled", Option::kEnabled, OptionKind::kSwitch},
-    {"app", Option::kApp, OptionKind::kText},
-    {"packages", Option::kPackages, OptionKind::kNames},
-    {"exclude", Option::kExclude, OptionKind::kNames},
-    {"debug", Option::kDebug, OptionKind::kSwitch},
-    {"poll-interval", Option::kPollInterval, OptionKind::kSeconds},
-    {"watch", Option::kWatch, OptionKind::kPaths},
-    {"restart-on", Option::kRestartOn, OptionKind::kPaths},
-    {"watch-ignore", Option::kWatchIgnore, OptionKind::kPaths},
-    {"drain-timeout", Option::kDrainTimeout, OptionKind::kSeconds},
-    {"integrations", Option::kIntegrations, OptionKind::kIntegrations},
-    {"live-reload", Option::kLiveReload, OptionKind::kSwitch},
-    {"reload-scope", Option::kReloadScope, OptionKind::kReloadScope},
+    {"enabled", Option::kEnabled, OptionKind::kSwitch, &Config::enabled, nullptr, nullptr, nullptr},
+    {"app", Option::kApp, OptionKind::kText, nullptr, nullptr, nullptr, nullptr},
+    {"packages", Option::kPackages, OptionKind::kNames, nullptr, nullptr, &Config::packages, ValidatePackageName},
+    {"exclude", Option::kExclude, OptionKind::kNames, nullptr, nullptr, &Config::exclude, ValidateModuleName},
+    {"debug", Option::kDebug, OptionKind::kSwitch, &Config::debug, nullptr, nullptr, nullptr},
+    {"poll-interval", Option::kPollInterval, OptionKind::kSeconds, nullptr, &Config::poll_interval_seconds, nullptr,
+     nullptr},
+    {"watch", Option::kWatch, OptionKind::kPaths, nullptr, nullptr, &Config::watch, ValidatePathValue},
+    {"restart-on", Option::kRestartOn, OptionKind::kPaths, nullptr, nullptr, &Config::restart_on, ValidatePathValue},
+    {"watch-ignore", Option::kWatchIgnore, OptionKind::kPaths, nullptr, nullptr, &Config::watch_ignore,
+     ValidateNamePattern},
+    {"drain-timeout", Option::kDrainTimeout, OptionKind::kSeconds, nullptr, &Config::drain_timeout_seconds, nullptr,
+     nullptr},
+    // Integration names are checked as words by ParseIntegrations.
+    {"integrations", Option::kIntegrations, OptionKind::kIntegrations, nullptr, nullptr, &Config::integrations,
+     nullptr},
+    {"live-reload", Option::kLiveReload, OptionKind::kSwitch, &Config::live_reload, nullptr, nullptr, nullptr},
+    {"reload-scope", Option::kReloadScope, OptionKind::kReloadScope, nullptr, nullptr, nullptr, nullptr},
 };
 
 constexpr char kKnownOptions[] =
@@ -374,15 +391,6 @@ Status ValidateList(std::string_view label, const std::vector<std::string>& name
   return Status::Ok();
 }
 
-Status ValidatePathList(std::string_view label, const std::vector<std::string>& paths,
-                        Status (*validate)(std::string_view) = ValidatePathValue) {
-  for (const std::string& path : paths) {
-    Status status = validate(path);
-    if (!status.ok()) return OptionError(label, status.message());
-  }
-  return Status::Ok();
-}
-
 void AppendPathPairs(const char* name, const std::optional<std::vector<std::string>>& paths,
                      std::vector<std::pair<std::string, std::string>>* pairs) {
   if (!paths.has_value()) return;
@@ -415,40 +423,21 @@ Status Config::Validate() const {
     Status status = ParseAppSpec(*app, &spec);
     if (!status.ok()) return OptionError("app", status.message());
   }
-  if (packages.has_value()) {
-    if (packages->empty()) return Status::Error("packages needs at least one package name");
-    Status status = ValidateList("packages", *packages, ValidatePackageName);
-    if (!status.ok()) return status;
+  if (packages.has_value() && packages->empty()) {
+    return Status::Error("packages needs at least one package name");
   }
-  if (exclude.has_value()) {
-    Status status = ValidateList("exclude", *exclude, ValidateModuleName);
-    if (!status.ok()) return status;
-  }
-  if (poll_interval_seconds.has_value()) {
-    const double seconds = *poll_interval_seconds;
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
-      return OptionError("poll-interval", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
-                                              " (expected 0 to 86400 seconds)");
+  for (const OptionName& entry : kOptions) {
+    if (entry.seconds != nullptr && (this->*entry.seconds).has_value()) {
+      const double seconds = *(this->*entry.seconds);
+      if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
+        return OptionError(entry.name, "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
+                                           " (expected 0 to 86400 seconds)");
+      }
     }
-  }
-  if (drain_timeout_seconds.has_value()) {
-    const double seconds = *drain_timeout_seconds;
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
-      return OptionError("drain-timeout", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
-                                              " (expected 0 to 86400 seconds)");
+    if (entry.list != nullptr && entry.validate_item != nullptr && (this->*entry.list).has_value()) {
+      Status status = ValidateList(entry.name, *(this->*entry.list), entry.validate_item);
+      if (!status.ok()) return status;
     }
-  }
-  if (watch.has_value()) {
-    Status status = ValidatePathList("watch", *watch);
-    if (!status.ok()) return status;
-  }
-  if (restart_on.has_value()) {
-    Status status = ValidatePathList("restart-on", *restart_on);
-    if (!status.ok()) return status;
-  }
-  if (watch_ignore.has_value()) {
-    Status status = ValidatePathList("watch-ignore", *watch_ignore, ValidateNamePattern);
-    if (!status.ok()) return status;
   }
   // An exclusion outside every package is not an error: it has no effect.
   return Status::Ok();
@@ -458,31 +447,24 @@ Status Config::SetSwitch(std::string_view name, bool value, std::string_view dis
   const std::string_view label = display_name.empty() ? name : display_name;
   const OptionName* entry = FindOption(name);
   if (entry == nullptr) return UnknownOption(label);
-  switch (entry->option) {
-    case Option::kEnabled:
-      enabled = value;
-      return Status::Ok();
-    case Option::kDebug:
-      debug = value;
-      return Status::Ok();
-    case Option::kLiveReload:
-      live_reload = value;
-      return Status::Ok();
-    case Option::kIntegrations:
-      integrations = value ? std::vector<std::string>{kAllIntegrations} : std::vector<std::string>{};
-      return Status::Ok();
-    default:
-      return OptionError(label, std::string("expects ") +
-                                    (entry->kind == OptionKind::kSeconds ? "a number of seconds" : "text") +
-                                    ", not on/off");
+  if (entry->flag != nullptr) {
+    this->*entry->flag = value;
+    return Status::Ok();
   }
+  if (entry->option == Option::kIntegrations) {
+    integrations = value ? std::vector<std::string>{kAllIntegrations} : std::vector<std::string>{};
+    return Status::Ok();
+  }
+  return OptionError(label, std::string("expects ") +
+                                (entry->kind == OptionKind::kSeconds ? "a number of seconds" : "text") +
+                                ", not on/off");
 }
 
 Status Config::SetSeconds(std::string_view name, double seconds, std::string_view display_name) {
   const std::string_view label = display_name.empty() ? name : display_name;
   const OptionName* entry = FindOption(name);
   if (entry == nullptr) return UnknownOption(label);
-  if (entry->kind != OptionKind::kSeconds) return OptionError(label, "expects text, not a number");
+  if (entry->seconds == nullptr) return OptionError(label, "expects text, not a number");
   if (!std::isfinite(seconds) || seconds < 0) {
     return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
                                   " (expected a number of seconds from 0 to 86400)");
@@ -491,7 +473,7 @@ Status Config::SetSeconds(std::string_view name, double seconds, std::string_vie
     return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
                                   " (more than 86400 seconds, one day)");
   }
-  (entry->option == Option::kPollInterval ? poll_interval_seconds : drain_timeout_seconds) = seconds;
+  this->*entry->seconds = seconds;
   return Status::Ok();
 }
 
@@ -499,55 +481,27 @@ Status Config::AddItem(std::string_view name, std::string_view item, std::string
   const std::string_view label = display_name.empty() ? name : display_name;
   const OptionName* entry = FindOption(name);
   if (entry == nullptr) return UnknownOption(label);
+  if (entry->list == nullptr) return OptionError(label, "takes one value, not a list");
   Status clean = CheckControlBytes(label, item, /*allow_tab=*/false);
   if (!clean.ok()) return clean;
-  std::optional<std::vector<std::string>>* list = nullptr;
-  Status (*validate)(std::string_view) = ValidatePathValue;
-  switch (entry->option) {
-    case Option::kPackages:
-      list = &packages;
-      validate = ValidatePackageName;
-      break;
-    case Option::kExclude:
-      list = &exclude;
-      validate = ValidateModuleName;
-      break;
-    case Option::kWatch:
-      list = &watch;
-      break;
-    case Option::kRestartOn:
-      list = &restart_on;
-      break;
-    case Option::kWatchIgnore:
-      list = &watch_ignore;
-      validate = ValidateNamePattern;
-      break;
-    case Option::kIntegrations:
-      // One name, or on/off: the words the text form accepts.
-      return ParseIntegrations(label, item, &integrations);
-    default:
-      return OptionError(label, "takes one value, not a list");
-  }
-  return ParsePath(label, item, /*allow_empty=*/false, list, validate);
+  // One name, or on/off: the words the text form accepts.
+  if (entry->option == Option::kIntegrations) return ParseIntegrations(label, item, &integrations);
+  return ParsePath(label, item, /*allow_empty=*/false, &(this->*entry->list), entry->validate_item);
 }
 
 Config MergeConfig(const Config& parent, const Config& child) {
   Config merged;
-  merged.enabled = child.enabled.has_value() ? child.enabled : parent.enabled;
   merged.app = child.app.has_value() ? child.app : parent.app;
-  merged.packages = child.packages.has_value() ? child.packages : parent.packages;
-  merged.exclude = child.exclude.has_value() ? child.exclude : parent.exclude;
-  merged.debug = child.debug.has_value() ? child.debug : parent.debug;
-  merged.poll_interval_seconds =
-      child.poll_interval_seconds.has_value() ? child.poll_interval_seconds : parent.poll_interval_seconds;
-  merged.drain_timeout_seconds =
-      child.drain_timeout_seconds.has_value() ? child.drain_timeout_seconds : parent.drain_timeout_seconds;
-  merged.integrations = child.integrations.has_value() ? child.integrations : parent.integrations;
   merged.reload_scope = child.reload_scope.has_value() ? child.reload_scope : parent.reload_scope;
-  merged.watch = child.watch.has_value() ? child.watch : parent.watch;
-  merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
-  merged.watch_ignore = child.watch_ignore.has_value() ? child.watch_ignore : parent.watch_ignore;
-  merged.live_reload = child.live_reload.has_value() ? child.live_reload : parent.live_reload;
+  for (const OptionName& entry : kOptions) {
+    if (entry.flag != nullptr) {
+      merged.*entry.flag = (child.*entry.flag).has_value() ? child.*entry.flag : parent.*entry.flag;
+    } else if (entry.seconds != nullptr) {
+      merged.*entry.seconds = (child.*entry.seconds).has_value() ? child.*entry.seconds : parent.*entry.seconds;
+    } else if (entry.list != nullptr) {
+      merged.*entry.list = (child.*entry.list).has_value() ? child.*entry.list : parent.*entry.list;
+    }
+  }
   return merged;
 }
 
@@ -619,36 +573,27 @@ const char* ReloadScopeName(ReloadScope scope) {
 }
 
 bool GetSwitch(const Config& config, std::string_view name, bool* out) {
-  Option option;
-  if (!LookupOption(name, &option)) return false;
-  const std::optional<bool>* field = option == Option::kEnabled      ? &config.enabled
-                                     : option == Option::kDebug      ? &config.debug
-                                     : option == Option::kLiveReload ? &config.live_reload
-                                                                     : nullptr;
-  if (field == nullptr || !field->has_value()) return false;
-  *out = **field;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr || entry->flag == nullptr || !(config.*entry->flag).has_value()) return false;
+  *out = *(config.*entry->flag);
   return true;
 }
 
 bool GetSeconds(const Config& config, std::string_view name, double* out) {
-  Option option;
-  if (!LookupOption(name, &option)) return false;
-  const std::optional<double>* field = option == Option::kPollInterval   ? &config.poll_interval_seconds
-                                       : option == Option::kDrainTimeout ? &config.drain_timeout_seconds
-                                                                         : nullptr;
-  if (field == nullptr || !field->has_value()) return false;
-  *out = **field;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr || entry->seconds == nullptr || !(config.*entry->seconds).has_value()) return false;
+  *out = *(config.*entry->seconds);
   return true;
 }
 
 bool GetText(const Config& config, std::string_view name, std::string* out) {
-  Option option;
-  if (!LookupOption(name, &option)) return false;
-  if (option == Option::kApp && config.app.has_value()) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return false;
+  if (entry->option == Option::kApp && config.app.has_value()) {
     *out = *config.app;
     return true;
   }
-  if (option == Option::kReloadScope && config.reload_scope.has_value()) {
+  if (entry->option == Option::kReloadScope && config.reload_scope.has_value()) {
     *out = ReloadScopeName(*config.reload_scope);
     return true;
   }
@@ -656,19 +601,9 @@ bool GetText(const Config& config, std::string_view name, std::string* out) {
 }
 
 const std::vector<std::string>* GetList(const Config& config, std::string_view name) {
-  Option option;
-  if (!LookupOption(name, &option)) return nullptr;
-  const std::optional<std::vector<std::string>>* field = nullptr;
-  switch (option) {
-    case Option::kPackages: field = &config.packages; break;
-    case Option::kExclude: field = &config.exclude; break;
-    case Option::kWatch: field = &config.watch; break;
-    case Option::kRestartOn: field = &config.restart_on; break;
-    case Option::kWatchIgnore: field = &config.watch_ignore; break;
-    case Option::kIntegrations: field = &config.integrations; break;
-    default: return nullptr;
-  }
-  return field->has_value() ? &**field : nullptr;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr || entry->list == nullptr || !(config.*entry->list).has_value()) return nullptr;
+  return &*(config.*entry->list);
 }
 
 bool LookupOptionKind(std::string_view name, OptionKind* kind) {
