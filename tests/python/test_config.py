@@ -108,6 +108,8 @@ def test_options_attributes_are_typed_and_read_only():
         pyfresh.Options(watch=[3])
     with pytest.raises(pyfresh.ConfigError, match="^poll_interval=: expects a number of seconds"):
         pyfresh.Options(poll_interval=True)
+    with pytest.raises(ValueError, match="unknown spelling 'nginx'"):
+        pyfresh.Options.from_pairs([], spelling="nginx")
 
 
 ORIGINS = [

@@ -130,8 +130,8 @@ std::string AttributeName(std::string_view core) {
 bool ParseSpellingArgument(const char* word, pyfresh::Spelling* out) {
   if (word == nullptr) return true;
   if (pyfresh::ParseSpelling(word, out)) return true;
-  PyErr_Format(PyExc_ValueError, "unknown spelling %R (expected core, python, command-line, uwsgi or apache)",
-               PyUnicode_FromString(word));
+  PyErr_Format(PyExc_ValueError, "unknown spelling '%.100s' (expected core, python, command-line, uwsgi or apache)",
+               word);
   return false;
 }
 
@@ -274,7 +274,8 @@ PyObject* OptionsNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         if (PyUnicode_Check(key) && PyUnicode_CompareWithASCIIString(key, "spelling") == 0) continue;
         std::string name;
         pyfresh::OptionKind kind;
-        if (!CoreName(key, &name, &kind) || (PyUnicode_Check(key) && PyUnicode_FindChar(key, '-', 0, PyUnicode_GET_LENGTH(key), 1) >= 0)) {
+        // Attribute names only ("poll_interval", not "poll-interval").
+        if (!CoreName(key, &name, &kind) || PyUnicode_FindChar(key, '-', 0, PyUnicode_GET_LENGTH(key), 1) >= 0) {
           PyErr_Format(PyExc_TypeError, "Options() got an unexpected keyword argument %R", key);
           return nullptr;
         }
