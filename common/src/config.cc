@@ -21,20 +21,43 @@ enum class Option {
   kReloadScope,
 };
 
+Status ValidateNamePattern(std::string_view pattern);
+
+// One row per option: its name, kind and field. Code that treats every
+// option of a kind alike (typed reads and sets, merge, validation) goes
+// through the field pointers, so a new option is one row here; only its
+// text parsing (SetOption) and serialization (ConfigToPairs) name it.
 struct OptionName {
   std::string_view name;
   Option option;
+  OptionKind kind;
+  // The field, by kind: flag for kSwitch, seconds for kSeconds, list (and
+  // the check of each element) for kNames, kPaths and kIntegrations.
+  std::optional<bool> Config::*flag;
+  std::optional<double> Config::*seconds;
+  std::optional<std::vector<std::string>> Config::*list;
+  Status (*validate_item)(std::string_view);
 };
 
 constexpr OptionName kOptions[] = {
-    {"enabled", Option::kEnabled}, {"app", Option::kApp},     {"packages", Option::kPackages},
-    {"exclude", Option::kExclude}, {"debug", Option::kDebug}, {"poll-interval", Option::kPollInterval},
-    {"watch", Option::kWatch},     {"restart-on", Option::kRestartOn},
-    {"watch-ignore", Option::kWatchIgnore},
-    {"drain-timeout", Option::kDrainTimeout},
-    {"integrations", Option::kIntegrations},
-    {"live-reload", Option::kLiveReload},
-    {"reload-scope", Option::kReloadScope},
+    {"enabled", Option::kEnabled, OptionKind::kSwitch, &Config::enabled, nullptr, nullptr, nullptr},
+    {"app", Option::kApp, OptionKind::kText, nullptr, nullptr, nullptr, nullptr},
+    {"packages", Option::kPackages, OptionKind::kNames, nullptr, nullptr, &Config::packages, ValidatePackageName},
+    {"exclude", Option::kExclude, OptionKind::kNames, nullptr, nullptr, &Config::exclude, ValidateModuleName},
+    {"debug", Option::kDebug, OptionKind::kSwitch, &Config::debug, nullptr, nullptr, nullptr},
+    {"poll-interval", Option::kPollInterval, OptionKind::kSeconds, nullptr, &Config::poll_interval_seconds, nullptr,
+     nullptr},
+    {"watch", Option::kWatch, OptionKind::kPaths, nullptr, nullptr, &Config::watch, ValidatePathValue},
+    {"restart-on", Option::kRestartOn, OptionKind::kPaths, nullptr, nullptr, &Config::restart_on, ValidatePathValue},
+    {"watch-ignore", Option::kWatchIgnore, OptionKind::kPaths, nullptr, nullptr, &Config::watch_ignore,
+     ValidateNamePattern},
+    {"drain-timeout", Option::kDrainTimeout, OptionKind::kSeconds, nullptr, &Config::drain_timeout_seconds, nullptr,
+     nullptr},
+    // Integration names are checked as words by ParseIntegrations.
+    {"integrations", Option::kIntegrations, OptionKind::kIntegrations, nullptr, nullptr, &Config::integrations,
+     nullptr},
+    {"live-reload", Option::kLiveReload, OptionKind::kSwitch, &Config::live_reload, nullptr, nullptr, nullptr},
+    {"reload-scope", Option::kReloadScope, OptionKind::kReloadScope, nullptr, nullptr, nullptr, nullptr},
 };
 
 constexpr char kKnownOptions[] =
@@ -42,15 +65,21 @@ constexpr char kKnownOptions[] =
     "live-reload, reload-scope";
 constexpr double kMaxPollIntervalSeconds = 86400;
 
-bool LookupOption(std::string_view name, Option* option) {
+const OptionName* FindOption(std::string_view name) {
   for (const OptionName& entry : kOptions) {
-    if (entry.name == name) {
-      *option = entry.option;
-      return true;
-    }
+    if (entry.name == name) return &entry;
   }
-  return false;
+  return nullptr;
 }
+
+bool LookupOption(std::string_view name, Option* option) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return false;
+  *option = entry->option;
+  return true;
+}
+
+Status UnknownOption(std::string_view label);
 
 Status OptionError(std::string_view label, const std::string& message) {
   std::string text(label);
@@ -275,21 +304,39 @@ std::string FormatSeconds(double seconds) {
   return std::string(buffer.data(), result.ptr);
 }
 
+// The text of a typed number in a message: as Python prints a float
+// ("-1.0", "86401.0", "nan"), since that is what the user passed.
+std::string FormatSecondsForMessage(double seconds) {
+  std::string text = FormatSeconds(seconds);
+  if (std::isfinite(seconds) && text.find('.') == std::string::npos) text += ".0";
+  return text;
+}
+
+Status UnknownOption(std::string_view label) {
+  return Status::Error("unknown pyfresh option " + QuoteForMessage(label) + " (known options: " +
+                       kKnownOptions + ")");
+}
+
+// A value with a control byte breaks logs and the serialized form; only a
+// tab between list elements is a separator.
+Status CheckControlBytes(std::string_view label, std::string_view value, bool allow_tab) {
+  for (char c : value) {
+    if (internal::IsControlByte(static_cast<unsigned char>(c)) && !(allow_tab && c == '\t')) {
+      return OptionError(label, "value " + QuoteForMessage(value) + " contains a control character");
+    }
+  }
+  return Status::Ok();
+}
+
 Status SetOption(Config* config, std::string_view name, std::string_view value,
                  std::string_view display_name, bool allow_empty_list) {
   const std::string_view label = display_name.empty() ? name : display_name;
   Option option;
-  if (!LookupOption(name, &option)) {
-    return Status::Error("unknown pyfresh option " + QuoteForMessage(label) + " (known options: " +
-                         kKnownOptions + ")");
-  }
+  if (!LookupOption(name, &option)) return UnknownOption(label);
   const bool is_list = option == Option::kPackages || option == Option::kExclude;
   // Paths are not lists in this sense: a tab in one is refused too.
-  for (char c : value) {
-    if (internal::IsControlByte(static_cast<unsigned char>(c)) && !(is_list && c == '\t')) {
-      return OptionError(label, "value " + QuoteForMessage(value) + " contains a control character");
-    }
-  }
+  Status clean = CheckControlBytes(label, value, /*allow_tab=*/is_list);
+  if (!clean.ok()) return clean;
   switch (option) {
     case Option::kEnabled:
       return ParseBool(label, value, &config->enabled);
@@ -344,15 +391,6 @@ Status ValidateList(std::string_view label, const std::vector<std::string>& name
   return Status::Ok();
 }
 
-Status ValidatePathList(std::string_view label, const std::vector<std::string>& paths,
-                        Status (*validate)(std::string_view) = ValidatePathValue) {
-  for (const std::string& path : paths) {
-    Status status = validate(path);
-    if (!status.ok()) return OptionError(label, status.message());
-  }
-  return Status::Ok();
-}
-
 void AppendPathPairs(const char* name, const std::optional<std::vector<std::string>>& paths,
                      std::vector<std::pair<std::string, std::string>>* pairs) {
   if (!paths.has_value()) return;
@@ -385,62 +423,85 @@ Status Config::Validate() const {
     Status status = ParseAppSpec(*app, &spec);
     if (!status.ok()) return OptionError("app", status.message());
   }
-  if (packages.has_value()) {
-    if (packages->empty()) return Status::Error("packages needs at least one package name");
-    Status status = ValidateList("packages", *packages, ValidatePackageName);
-    if (!status.ok()) return status;
+  if (packages.has_value() && packages->empty()) {
+    return Status::Error("packages needs at least one package name");
   }
-  if (exclude.has_value()) {
-    Status status = ValidateList("exclude", *exclude, ValidateModuleName);
-    if (!status.ok()) return status;
-  }
-  if (poll_interval_seconds.has_value()) {
-    const double seconds = *poll_interval_seconds;
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
-      return OptionError("poll-interval", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
-                                              " (expected 0 to 86400 seconds)");
+  for (const OptionName& entry : kOptions) {
+    if (entry.seconds != nullptr && (this->*entry.seconds).has_value()) {
+      const double seconds = *(this->*entry.seconds);
+      if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
+        return OptionError(entry.name, "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
+                                           " (expected 0 to 86400 seconds)");
+      }
     }
-  }
-  if (drain_timeout_seconds.has_value()) {
-    const double seconds = *drain_timeout_seconds;
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
-      return OptionError("drain-timeout", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
-                                              " (expected 0 to 86400 seconds)");
+    if (entry.list != nullptr && entry.validate_item != nullptr && (this->*entry.list).has_value()) {
+      Status status = ValidateList(entry.name, *(this->*entry.list), entry.validate_item);
+      if (!status.ok()) return status;
     }
-  }
-  if (watch.has_value()) {
-    Status status = ValidatePathList("watch", *watch);
-    if (!status.ok()) return status;
-  }
-  if (restart_on.has_value()) {
-    Status status = ValidatePathList("restart-on", *restart_on);
-    if (!status.ok()) return status;
-  }
-  if (watch_ignore.has_value()) {
-    Status status = ValidatePathList("watch-ignore", *watch_ignore, ValidateNamePattern);
-    if (!status.ok()) return status;
   }
   // An exclusion outside every package is not an error: it has no effect.
   return Status::Ok();
 }
 
+Status Config::SetSwitch(std::string_view name, bool value, std::string_view display_name) {
+  const std::string_view label = display_name.empty() ? name : display_name;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return UnknownOption(label);
+  if (entry->flag != nullptr) {
+    this->*entry->flag = value;
+    return Status::Ok();
+  }
+  if (entry->option == Option::kIntegrations) {
+    integrations = value ? std::vector<std::string>{kAllIntegrations} : std::vector<std::string>{};
+    return Status::Ok();
+  }
+  return OptionError(label, std::string("expects ") +
+                                (entry->kind == OptionKind::kSeconds ? "a number of seconds" : "text") +
+                                ", not on/off");
+}
+
+Status Config::SetSeconds(std::string_view name, double seconds, std::string_view display_name) {
+  const std::string_view label = display_name.empty() ? name : display_name;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return UnknownOption(label);
+  if (entry->seconds == nullptr) return OptionError(label, "expects text, not a number");
+  if (!std::isfinite(seconds) || seconds < 0) {
+    return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
+                                  " (expected a number of seconds from 0 to 86400)");
+  }
+  if (seconds > kMaxPollIntervalSeconds) {
+    return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
+                                  " (more than 86400 seconds, one day)");
+  }
+  this->*entry->seconds = seconds;
+  return Status::Ok();
+}
+
+Status Config::AddItem(std::string_view name, std::string_view item, std::string_view display_name) {
+  const std::string_view label = display_name.empty() ? name : display_name;
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return UnknownOption(label);
+  if (entry->list == nullptr) return OptionError(label, "takes one value, not a list");
+  Status clean = CheckControlBytes(label, item, /*allow_tab=*/false);
+  if (!clean.ok()) return clean;
+  // One name, or on/off: the words the text form accepts.
+  if (entry->option == Option::kIntegrations) return ParseIntegrations(label, item, &integrations);
+  return ParsePath(label, item, /*allow_empty=*/false, &(this->*entry->list), entry->validate_item);
+}
+
 Config MergeConfig(const Config& parent, const Config& child) {
   Config merged;
-  merged.enabled = child.enabled.has_value() ? child.enabled : parent.enabled;
   merged.app = child.app.has_value() ? child.app : parent.app;
-  merged.packages = child.packages.has_value() ? child.packages : parent.packages;
-  merged.exclude = child.exclude.has_value() ? child.exclude : parent.exclude;
-  merged.debug = child.debug.has_value() ? child.debug : parent.debug;
-  merged.poll_interval_seconds =
-      child.poll_interval_seconds.has_value() ? child.poll_interval_seconds : parent.poll_interval_seconds;
-  merged.drain_timeout_seconds =
-      child.drain_timeout_seconds.has_value() ? child.drain_timeout_seconds : parent.drain_timeout_seconds;
-  merged.integrations = child.integrations.has_value() ? child.integrations : parent.integrations;
   merged.reload_scope = child.reload_scope.has_value() ? child.reload_scope : parent.reload_scope;
-  merged.watch = child.watch.has_value() ? child.watch : parent.watch;
-  merged.restart_on = child.restart_on.has_value() ? child.restart_on : parent.restart_on;
-  merged.watch_ignore = child.watch_ignore.has_value() ? child.watch_ignore : parent.watch_ignore;
-  merged.live_reload = child.live_reload.has_value() ? child.live_reload : parent.live_reload;
+  for (const OptionName& entry : kOptions) {
+    if (entry.flag != nullptr) {
+      merged.*entry.flag = (child.*entry.flag).has_value() ? child.*entry.flag : parent.*entry.flag;
+    } else if (entry.seconds != nullptr) {
+      merged.*entry.seconds = (child.*entry.seconds).has_value() ? child.*entry.seconds : parent.*entry.seconds;
+    } else if (entry.list != nullptr) {
+      merged.*entry.list = (child.*entry.list).has_value() ? child.*entry.list : parent.*entry.list;
+    }
+  }
   return merged;
 }
 
@@ -509,6 +570,99 @@ Status ParseSerializedConfig(std::string_view text, Config* out) {
 
 const char* ReloadScopeName(ReloadScope scope) {
   return scope == ReloadScope::kDependents ? "dependents" : "packages";
+}
+
+bool GetSwitch(const Config& config, std::string_view name, bool* out) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr || entry->flag == nullptr || !(config.*entry->flag).has_value()) return false;
+  *out = *(config.*entry->flag);
+  return true;
+}
+
+bool GetSeconds(const Config& config, std::string_view name, double* out) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr || entry->seconds == nullptr || !(config.*entry->seconds).has_value()) return false;
+  *out = *(config.*entry->seconds);
+  return true;
+}
+
+bool GetText(const Config& config, std::string_view name, std::string* out) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return false;
+  if (entry->option == Option::kApp && config.app.has_value()) {
+    *out = *config.app;
+    return true;
+  }
+  if (entry->option == Option::kReloadScope && config.reload_scope.has_value()) {
+    *out = ReloadScopeName(*config.reload_scope);
+    return true;
+  }
+  return false;
+}
+
+const std::vector<std::string>* GetList(const Config& config, std::string_view name) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr || entry->list == nullptr || !(config.*entry->list).has_value()) return nullptr;
+  return &*(config.*entry->list);
+}
+
+bool LookupOptionKind(std::string_view name, OptionKind* kind) {
+  const OptionName* entry = FindOption(name);
+  if (entry == nullptr) return false;
+  *kind = entry->kind;
+  return true;
+}
+
+std::string_view OptionNameAt(size_t index) {
+  return index < std::size(kOptions) ? kOptions[index].name : std::string_view();
+}
+
+bool ParseSpelling(std::string_view word, Spelling* out) {
+  constexpr std::pair<std::string_view, Spelling> kSpellings[] = {
+      {"core", Spelling::kCore},   {"python", Spelling::kPython}, {"command-line", Spelling::kCommandLine},
+      {"uwsgi", Spelling::kUwsgi}, {"apache", Spelling::kApache},
+  };
+  for (const auto& [name, spelling] : kSpellings) {
+    if (name == word) {
+      *out = spelling;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string OptionLabel(std::string_view name, Spelling spelling, bool given) {
+  std::string label;
+  switch (given ? spelling : (spelling == Spelling::kPython ? Spelling::kCore : spelling)) {
+    case Spelling::kCore:
+      return std::string(name);
+    case Spelling::kPython:
+      label.assign(name);
+      std::replace(label.begin(), label.end(), '-', '_');
+      label.push_back('=');
+      return label;
+    case Spelling::kCommandLine:
+      return "--" + std::string(name);
+    case Spelling::kUwsgi:
+      return "pyfresh-" + std::string(name);
+    case Spelling::kApache: {
+      // "poll-interval" -> "PyFreshPollInterval": each word capitalised;
+      // "enabled" is the bare `PyFresh On|Off`.
+      label = "PyFresh";
+      if (name == "enabled") return label;
+      bool word_start = true;
+      for (char c : name) {
+        if (c == '-') {
+          word_start = true;
+          continue;
+        }
+        label.push_back(word_start && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+        word_start = false;
+      }
+      return label;
+    }
+  }
+  return std::string(name);
 }
 
 bool IsKnownOption(std::string_view name) {

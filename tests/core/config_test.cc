@@ -518,3 +518,151 @@ TEST(ParseSerializedConfig, AcceptsMissingFinalNewlineAndRepeatedLists) {
 
 }  // namespace
 }  // namespace pyfresh
+
+namespace pyfresh {
+namespace {
+
+// -- typed values (the Python binding's intake) ---------------------------------------
+
+TEST(ConfigTyped, SwitchesAndSecondsAreStoredAsGiven) {
+  Config config;
+  ASSERT_TRUE(config.SetSwitch("debug", true, "debug=").ok());
+  ASSERT_TRUE(config.SetSwitch("enabled", false).ok());
+  ASSERT_TRUE(config.SetSwitch("live-reload", true).ok());
+  // 1e-7 has no fixed-notation text a host would write ("1e-07"): typed, it is exact.
+  ASSERT_TRUE(config.SetSeconds("poll-interval", 1e-7, "poll_interval=").ok());
+  ASSERT_TRUE(config.SetSeconds("drain-timeout", 0.1).ok());
+  EXPECT_EQ(config.debug, true);
+  EXPECT_EQ(config.enabled, false);
+  EXPECT_EQ(config.live_reload, true);
+  EXPECT_EQ(config.poll_interval_seconds, 1e-7);
+  EXPECT_EQ(config.drain_timeout_seconds, 0.1);
+  ASSERT_TRUE(config.SetSwitch("integrations", false).ok());
+  EXPECT_EQ(config.integrations, std::vector<std::string>{});
+  ASSERT_TRUE(config.SetSwitch("integrations", true).ok());
+  EXPECT_EQ(config.integrations, std::vector<std::string>{"all"});
+  EXPECT_TRUE(config.Validate().ok());
+}
+
+TEST(ConfigTyped, BadTypedValuesNameTheOptionAndTheValueAsPythonPrintsIt) {
+  struct Case {
+    double seconds;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {-1, "drain_timeout=: invalid value '-1.0'"},
+      {86401, "drain_timeout=: invalid value '86401.0' (more than 86400 seconds"},
+      {std::nan(""), "drain_timeout=: invalid value 'nan'"},
+      {std::numeric_limits<double>::infinity(), "drain_timeout=: invalid value 'inf'"},
+      {0.5, nullptr},
+  };
+  for (const Case& c : cases) {
+    Config config;
+    Status status = config.SetSeconds("drain-timeout", c.seconds, "drain_timeout=");
+    if (c.message == nullptr) {
+      EXPECT_TRUE(status.ok()) << status.message();
+      continue;
+    }
+    ASSERT_FALSE(status.ok()) << c.message;
+    EXPECT_EQ(status.message().rfind(c.message, 0), 0u) << status.message();
+    EXPECT_FALSE(config.drain_timeout_seconds.has_value());
+  }
+  Config config;
+  EXPECT_EQ(config.SetSwitch("poll-interval", true, "poll_interval=").message(),
+            "poll_interval=: expects a number of seconds, not on/off");
+  EXPECT_FALSE(config.SetSeconds("debug", 1).ok());
+  EXPECT_FALSE(config.AddItem("debug", "on").ok());
+  EXPECT_EQ(config.SetSwitch("frobnicate", true).message().rfind("unknown pyfresh option 'frobnicate'", 0), 0u);
+}
+
+TEST(ConfigTyped, AddItemTakesOneElementNeverSplit) {
+  Config config;
+  ASSERT_TRUE(config.AddItem("watch", "my notes, v2.txt", "watch=").ok());
+  ASSERT_TRUE(config.AddItem("watch", "my notes, v2.txt").ok());  // listed once
+  ASSERT_TRUE(config.AddItem("packages", "a").ok());
+  ASSERT_TRUE(config.AddItem("packages", "b").ok());
+  ASSERT_TRUE(config.AddItem("watch-ignore", "*.bak").ok());
+  ASSERT_TRUE(config.AddItem("integrations", "django").ok());
+  EXPECT_EQ(config.watch, std::vector<std::string>{"my notes, v2.txt"});
+  EXPECT_EQ(config.packages, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(config.watch_ignore, std::vector<std::string>{"*.bak"});
+  EXPECT_EQ(config.integrations, std::vector<std::string>{"django"});
+
+  // A name with a space is one bad name, not two good ones.
+  Status status = config.AddItem("packages", "my app", "packages=");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message().rfind("packages=: ", 0), 0u) << status.message();
+  EXPECT_TRUE(Contains(status.message(), "my app")) << status.message();
+  EXPECT_EQ(config.AddItem("watch-ignore", "a\x01" "b", "watch_ignore=").message(),
+            "watch_ignore=: value 'a\\x01b' contains a control character");
+  EXPECT_TRUE(Contains(config.AddItem("watch-ignore", "t/*.bak", "watch_ignore=").message(), "contains '/'"));
+  EXPECT_TRUE(Contains(config.AddItem("integrations", "dj/ango").message(), "invalid integration name 'dj/ango'"));
+  EXPECT_FALSE(config.AddItem("packages", "a\tb").ok());  // a tab separates text, not typed elements
+  EXPECT_EQ(config.packages, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ConfigTyped, TypedReadsByName) {
+  Config config = Make({{"debug", "on"}, {"drain-timeout", "250ms"}, {"app", "a.wsgi:app"},
+                        {"reload-scope", "dependents"}, {"packages", "a b"}});
+  bool flag = false;
+  double seconds = 0;
+  std::string text;
+  EXPECT_TRUE(GetSwitch(config, "debug", &flag) && flag);
+  EXPECT_FALSE(GetSwitch(config, "enabled", &flag));  // unset
+  EXPECT_FALSE(GetSwitch(config, "packages", &flag));  // another kind
+  EXPECT_TRUE(GetSeconds(config, "drain-timeout", &seconds) && seconds == 0.25);
+  EXPECT_FALSE(GetSeconds(config, "poll-interval", &seconds));
+  EXPECT_TRUE(GetText(config, "app", &text) && text == "a.wsgi:app");
+  EXPECT_TRUE(GetText(config, "reload-scope", &text) && text == "dependents");
+  ASSERT_NE(GetList(config, "packages"), nullptr);
+  EXPECT_EQ(*GetList(config, "packages"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(GetList(config, "watch"), nullptr);
+  EXPECT_EQ(GetList(config, "nonsense"), nullptr);
+}
+
+// -- the option table and the hosts' spellings ---------------------------------------
+
+TEST(OptionTable, EveryNameHasAKindAndIsKnown) {
+  size_t count = 0;
+  for (; !OptionNameAt(count).empty(); ++count) {
+    OptionKind kind;
+    EXPECT_TRUE(LookupOptionKind(OptionNameAt(count), &kind)) << OptionNameAt(count);
+    EXPECT_TRUE(IsKnownOption(OptionNameAt(count)));
+  }
+  EXPECT_EQ(count, 13u);
+  OptionKind kind;
+  EXPECT_TRUE(LookupOptionKind("watch-ignore", &kind) && kind == OptionKind::kPaths);
+  EXPECT_TRUE(LookupOptionKind("drain-timeout", &kind) && kind == OptionKind::kSeconds);
+  EXPECT_FALSE(LookupOptionKind("poll_interval", &kind));
+}
+
+TEST(OptionLabel, EachHostsSpelling) {
+  struct Case {
+    const char* name;
+    Spelling spelling;
+    bool given;
+    const char* label;
+  };
+  const std::vector<Case> cases = {
+      {"poll-interval", Spelling::kCore, true, "poll-interval"},
+      {"poll-interval", Spelling::kPython, true, "poll_interval="},
+      // Not passed in Python: named as the core names it, not as a keyword.
+      {"poll-interval", Spelling::kPython, false, "poll-interval"},
+      {"poll-interval", Spelling::kCommandLine, true, "--poll-interval"},
+      {"poll-interval", Spelling::kUwsgi, false, "pyfresh-poll-interval"},
+      {"poll-interval", Spelling::kApache, true, "PyFreshPollInterval"},
+      {"watch-ignore", Spelling::kApache, false, "PyFreshWatchIgnore"},
+      {"enabled", Spelling::kApache, true, "PyFresh"},
+      {"enabled", Spelling::kUwsgi, true, "pyfresh-enabled"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(OptionLabel(c.name, c.spelling, c.given), c.label) << c.name;
+  }
+  Spelling spelling;
+  EXPECT_TRUE(ParseSpelling("command-line", &spelling) && spelling == Spelling::kCommandLine);
+  EXPECT_TRUE(ParseSpelling("apache", &spelling) && spelling == Spelling::kApache);
+  EXPECT_FALSE(ParseSpelling("Apache", &spelling));
+}
+
+}  // namespace
+}  // namespace pyfresh

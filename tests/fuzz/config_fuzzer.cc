@@ -1,5 +1,6 @@
 // libFuzzer target over the core's text parsers: Config::Set (every
-// option, with and without a host's display name), ParseSerializedConfig,
+// option, with and without a host's display name) and Config::AddItem (one
+// typed list element), ParseSerializedConfig,
 // ParseAppSpec, PackagePolicy::Create, ValidateModuleName and
 // ValidatePathValue. Built with clang++ -fsanitize=fuzzer,address,undefined
 // (tests/fuzz/CMakeLists.txt); ASan/UBSan catch memory errors, and the
@@ -94,6 +95,10 @@ void CheckRoundTrip(const pyfresh::Config& config) {
 }
 
 void FuzzSet(std::string_view data) {
+  for (size_t i = 0; i < sizeof kOptions / sizeof kOptions[0]; ++i) {
+    Check(pyfresh::OptionLabel(kOptions[i], pyfresh::Spelling::kApache) == kDisplayNames[i],
+          "the core spells an option unlike httpd.conf", kDisplayNames[i]);
+  }
   pyfresh::Config config;
   pyfresh::Config parent;
   Check(parent.Set("packages", "base").ok() && parent.Set("debug", "on").ok(), "the parent config");
@@ -121,7 +126,13 @@ void FuzzSet(std::string_view data) {
       name = std::string(value.substr(0, equals));
       value = equals == std::string_view::npos ? std::string_view() : value.substr(equals + 1);
     }
-    pyfresh::Status status = config.Set(name, value, display);
+    // Bit 0x40 hands a list option's value over as one typed element
+    // (AddItem, what the Python binding does), never split.
+    pyfresh::OptionKind kind = pyfresh::OptionKind::kText;
+    const bool as_item = (selector & 0x40) != 0 && pyfresh::LookupOptionKind(name, &kind) &&
+                         (kind == pyfresh::OptionKind::kNames || kind == pyfresh::OptionKind::kPaths ||
+                          kind == pyfresh::OptionKind::kIntegrations);
+    pyfresh::Status status = as_item ? config.AddItem(name, value, display) : config.Set(name, value, display);
     if (status.ok()) {
       Check(IsKnown(name), "an unknown option was accepted", name);
       pyfresh::Status valid = config.Validate();

@@ -25,8 +25,7 @@ def _default_reload_scope(scope):
     original = reloader.Reloader._setup
 
     def _setup(self, options, *args, **kwargs):
-        options = dict(options)
-        options.setdefault("reload_scope", scope)
+        options = reloader.Options(reload_scope=scope).merged(options)
         return original(self, options, *args, **kwargs)
 
     reloader.Reloader._setup = _setup

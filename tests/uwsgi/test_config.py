@@ -283,7 +283,7 @@ def test_watch_reaching_too_far_stops_uwsgi_with_one_line(uwsgi, app_root):
     name, without a traceback through the engine."""
     app = watching_app(app_root)
     line = assert_fails_at_startup(uwsgi, [("master", "true"), ("module", app.spec), ("pyfresh-watch", "/usr")],
-                                   "watch= '/usr' reaches more than 20,000 files", app_root=app_root)
+                                   "pyfresh-watch '/usr' reaches more than 20,000 files", app_root=app_root)
     assert "mountpoint=" in line
     assert "Traceback" not in uwsgi.log()
 

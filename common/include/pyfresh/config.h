@@ -75,12 +75,66 @@ struct Config {
   // quotes the bad value.
   Status Set(std::string_view name, std::string_view value, std::string_view display_name = {});
 
+  // Typed values, for a binding that has them (Python's bool, float and
+  // lists): the same checks and messages as Set, with no text in between.
+  // SetSwitch: an on/off option; for integrations true is "all", false none.
+  Status SetSwitch(std::string_view name, bool value, std::string_view display_name = {});
+  // SetSeconds: poll-interval or drain-timeout, 0 to 86400.
+  Status SetSeconds(std::string_view name, double seconds, std::string_view display_name = {});
+  // AddItem: ONE element of a list option, never split: a package or module
+  // name, a path, a pattern, an integration name. Appended unless listed.
+  Status AddItem(std::string_view name, std::string_view item, std::string_view display_name = {});
+
   // Re-checks every set field (they are public, so they may have been
   // assigned without Set): the app spec, the module names, a non-empty
   // package list and the poll-interval and drain-timeout ranges. An exclusion that lies under
   // no package is NOT an error: it simply has no effect.
   Status Validate() const;
 };
+
+// What a binding needs to know to hand an option's value over typed.
+enum class OptionKind {
+  kSwitch,        // enabled, debug, live-reload: bool
+  kText,          // app: one string
+  kNames,         // packages, exclude: module names (UTF-8 text)
+  kSeconds,       // poll-interval, drain-timeout: double
+  kReloadScope,   // reload-scope: ReloadScope
+  kIntegrations,  // integrations: names ({} none, {"all"} every one)
+  kPaths,         // watch, restart-on, watch-ignore: paths or patterns (bytes)
+};
+
+// Looks up a core option name ("poll-interval"); false when unknown.
+bool LookupOptionKind(std::string_view name, OptionKind* kind);
+
+// The core option names, in table order: `index` from 0 while it returns
+// a non-empty name.
+std::string_view OptionNameAt(size_t index);
+
+// Typed reads by name, so that a binding needs no code per option. Each
+// returns false (or null) when the option is unknown, of another kind, or
+// unset. GetText: app, and reload-scope as its name; GetList: names, paths,
+// patterns and integrations.
+bool GetSwitch(const Config& config, std::string_view name, bool* out);
+bool GetSeconds(const Config& config, std::string_view name, double* out);
+bool GetText(const Config& config, std::string_view name, std::string* out);
+const std::vector<std::string>* GetList(const Config& config, std::string_view name);
+
+// How a host spells the option names, for messages.
+enum class Spelling {
+  kCore,         // poll-interval (the vocabulary itself; also pairs without a display name)
+  kPython,       // poll_interval=  (keyword arguments)
+  kCommandLine,  // --poll-interval  (python3 -m pyfresh.serve, the test loop)
+  kUwsgi,        // pyfresh-poll-interval
+  kApache,       // PyFreshPollInterval
+};
+
+// Reads "core", "python", "command-line", "uwsgi" or "apache".
+bool ParseSpelling(std::string_view word, Spelling* out);
+
+// The name of option `name` as the host spells it. `given` is false for an
+// option left at the engine's default: Python names those as the core does
+// ("drain-timeout"), since "drain_timeout=" would suggest it was passed.
+std::string OptionLabel(std::string_view name, Spelling spelling, bool given = true);
 
 // A child (virtual host, mountpoint) inherits every option it leaves unset;
 // a list it sets replaces the parent's list as a whole.

@@ -19,6 +19,9 @@ PyObject* SetErrorFromCurrentException();
 // the TypeError.
 bool ToUtf8(PyObject* object, std::string* out, const char* what);
 
+// A path given as str, bytes or os.PathLike, as bytes.
+bool ToPathBytes(PyObject* object, std::string* out, const char* what);
+
 // Text the core kept verbatim (paths, app specs), as os functions spell it.
 PyObject* FromPathBytes(const std::string& value);
 

@@ -107,15 +107,6 @@ struct FileWrapperObject {
 int OfferFileWrapper(GateObject* gate, PyObject* environ, PyObject** file_wrapper);
 FileResponseObject* FileResponseFor(GateObject* gate, PyObject* file_wrapper, PyObject* result);
 
-// --- configuration functions (core_module.cc) ---------------------------------
-
-PyObject* ParseConfig(PyObject* module, PyObject* pairs);
-PyObject* SerializeConfigPairs(PyObject* module, PyObject* pairs);
-PyObject* ParseSerialized(PyObject* module, PyObject* text_object);
-PyObject* ParseAppSpecPy(PyObject* module, PyObject* text_object);
-PyObject* ValidateModuleNamePy(PyObject* module, PyObject* name_object);
-PyObject* CheckScopePy(PyObject* module, PyObject* args);
-
 // --- type specs, registered by ModuleExec -------------------------------------
 
 extern PyType_Spec policy_spec;

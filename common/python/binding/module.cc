@@ -7,11 +7,11 @@
 // interpreter. Every C++ exception is caught here before it reaches CPython.
 //
 // One file per concern: conversions, policy, detector, gate, response,
-// file_response; internal.h declares what they share. The configuration
-// functions are in ../core_module.cc.
+// file_response, options; internal.h declares what they share.
 
 #include "binding/conversions.h"
 #include "binding/internal.h"
+#include "binding/options.h"
 #include "pyfresh/app_spec.h"
 #include "pyfresh/fork_generation.h"
 #include "pyfresh/restart_status.h"
@@ -34,6 +34,7 @@ int ModuleExec(PyObject* module) {
       PyExc_ValueError, nullptr);
   if (state->config_error == nullptr) return -1;
   if (PyModule_AddObjectRef(module, "ConfigError", state->config_error) < 0) return -1;
+  if (AddOptions(module) < 0) return -1;
   if (PyModule_AddStringConstant(module, "__version__", PYFRESH_VERSION) < 0) return -1;
   if (PyModule_AddIntConstant(module, "RESTART_EXIT_STATUS", pyfresh::kRestartExitStatus) < 0) return -1;
 
@@ -187,17 +188,6 @@ PyObject* FindModuleGlobals(PyObject*, PyObject* args) {
 }
 
 PyMethodDef module_methods[] = {
-    {"parse_config", ParseConfig, METH_O,
-     "parse_config(pairs) -> dict: validate (name, value[, display_name]) option pairs."},
-    {"serialize_config", SerializeConfigPairs, METH_O,
-     "serialize_config(pairs) -> str: validated options as 'name=value' lines."},
-    {"parse_serialized_config", ParseSerialized, METH_O, "parse_serialized_config(text) -> dict."},
-    {"parse_app_spec", ParseAppSpecPy, METH_O,
-     "parse_app_spec(text) -> (kind, target, callable); kind is 'module' or 'file'."},
-    {"validate_module_name", ValidateModuleNamePy, METH_O, "Raise ConfigError unless the name is a dotted identifier."},
-    {"check_scope", CheckScopePy, METH_VARARGS,
-     "check_scope(packages, exclude, app_module, packages_label, exclude_label): raise ConfigError when an "
-     "exclusion covers the app's module or every package."},
     {"fork_generation", ForkGeneration, METH_NOARGS, "How many fork()s this process descends from (for tests)."},
     {"absolute_path", AbsolutePathPy, METH_VARARGS,
      "absolute_path(path, cwd) -> str: path made absolute against cwd and normalised, as os.path.abspath does."},

@@ -9,7 +9,7 @@ import weakref
 
 from . import _core, app_loader, counters, hooks, import_graph, import_tracker, integrations, live_reload, restart, scope
 from .app_loader import AppLoadError, AppSpec
-from .config import ConfigError, keyword_pairs, parse_config
+from .config import ConfigError, Options
 from .error_page import ErrorApp, summarize
 from .log import ensure_handler, log_core_message, logger
 from .reload_transaction import ReloadTransaction
@@ -49,73 +49,72 @@ class Reloader(_core.Gate):
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
                  restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, live_reload=None,
-                 reload_scope=None, loaded_since_ns=None, _labels=None):
-        # _labels: option names in a host's spelling, for errors (mod_wsgi_entry).
+                 reload_scope=None, loaded_since_ns=None):
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
-        pairs = keyword_pairs(app=app, packages=packages, exclude=exclude, debug=debug,
-                              poll_interval=poll_interval, enabled=enabled, watch=watch, restart_on=restart_on,
-                              watch_ignore=watch_ignore, live_reload=live_reload,
-                              drain_timeout=drain_timeout, integrations=integrations,
-                              reload_scope=reload_scope)
-        options = parse_config(pairs)
-        self._setup(options, loaded_app, raise_on_load_error, restart_handler,
-                    dict(_option_labels(pairs), **(_labels or {})), loaded_since_ns=loaded_since_ns)
+        # The typed values go to the core as they are; messages name them
+        # as passed here ("drain_timeout=").
+        options = Options(app=app, packages=packages, exclude=exclude, debug=debug, poll_interval=poll_interval,
+                          enabled=enabled, watch=watch, restart_on=restart_on, watch_ignore=watch_ignore,
+                          live_reload=live_reload, drain_timeout=drain_timeout, integrations=integrations,
+                          reload_scope=reload_scope)
+        self._setup(options, loaded_app, raise_on_load_error, restart_handler, loaded_since_ns=loaded_since_ns)
 
     @classmethod
-    def from_config(cls, pairs, loaded_app=None, raise_on_load_error=True, restart_handler=None, labels=None,
+    def from_config(cls, options, loaded_app=None, raise_on_load_error=True, restart_handler=None,
                     loaded_since_ns=None):
-        """A Reloader from host option text: (name, value[, display_name]) pairs.
-        labels: core option name -> the host's spelling, for options not given.
+        """A Reloader from an :class:`pyfresh.Options` a host built once
+        (its values keep the host's spelling for messages), or from host
+        option text: (name, value[, display_name]) pairs.
         loaded_since_ns: when the host began importing `loaded_app`
         (time.time_ns()); a file saved since then is reloaded at once."""
-        pairs = list(pairs)
-        options = parse_config(pairs)
+        if not isinstance(options, Options):
+            options = Options.from_pairs(options)
         reloader = cls.__new__(cls)
-        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler,
-                        dict(labels or {}, **_option_labels(pairs)), loaded_since_ns=loaded_since_ns)
+        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler, loaded_since_ns=loaded_since_ns)
         return reloader
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, labels=None, spec=None,
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, spec=None,
                loaded_since_ns=None):
-        # spec: what a subclass re-imports instead of an app (the test loop's
-        # suite: kind "directory", module_name None, its own _import_app).
+        # options: a pyfresh.Options. spec: what a subclass re-imports
+        # instead of an app (the test loop's suite: kind "directory",
+        # module_name None, its own _import_app).
         # loaded_since_ns: when the host began importing loaded_app (time.time_ns(),
         # the clock of file timestamps); see _reload_if_saved_since.
         ensure_handler()
         self._starting = True
+        self.options = options
         if spec is None:
-            if not options.get("app"):
+            if not options.app:
                 raise ConfigError("no app given: say which WSGI callable to serve, e.g. 'mysite.wsgi:application'")
-            spec = AppSpec(options["app"])
+            spec = AppSpec(options.app)
         self.spec = spec
-        self.exclude = list(options.get("exclude") or ())
-        _check_scope(options, self.spec, labels or {})
+        self.exclude = options.exclude or []
+        _check_scope(options, self.spec)
         # No package list: the user's own code is inferred from what the app
         # imports (see scope.py); an explicit list wins.
-        self._inferring = not options.get("packages")
-        self._set_packages(list(options.get("packages") or ()))
-        self.debug = bool(options.get("debug", False))
-        self.poll_interval = options.get("poll_interval")
-        self.drain_timeout = options.get("drain_timeout", DEFAULT_DRAIN_TIMEOUT)
-        self._drain_label = (labels or {}).get("drain-timeout", "drain-timeout")
+        self._inferring = not options.packages
+        self._set_packages(options.packages or [])
+        self.debug = bool(options.debug)
+        self.poll_interval = options.poll_interval
+        self.drain_timeout = DEFAULT_DRAIN_TIMEOUT if options.drain_timeout is None else options.drain_timeout
+        self._drain_label = options.origin_of("drain-timeout")
         # "packages": every module of the packages is cleared on a reload;
         # "dependents": the changed ones and their importers (see _dependents).
-        self.reload_scope = options.get("reload_scope", "packages")
-        self._scope_label = (labels or {}).get("reload-scope", "reload-scope")
+        self.reload_scope = options.reload_scope or "packages"
+        self._scope_label = options.origin_of("reload-scope")
         self._integration_watch = ()  # watch entries the integrations added (template folders)
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
         self.on_stale = self._on_stale  # what the Gate calls when a request finds a stale file
-        self.enabled = options.get("enabled", True)
+        self.enabled = options.enabled is not False
         # Called with a reason string when a change needs a new process.
         self.restart_handler = restart_handler or restart.exit_for_restart
-        if options.get("live_reload"):
+        if options.live_reload:
             # Before the app is imported: a failed first import gets a token too.
             live_reload.enable(self)
-
         self.reload_count = 0
         self.failure_count = 0
         self.restart_count = 0
@@ -163,11 +162,11 @@ class Reloader(_core.Gate):
         # wsgi.py that imports the app, then wraps it) are tracked too.
         self._track_loaded_modules()
         base = app_directory(self.spec)
-        ignore = options.get("watch_ignore") or ()
-        self._watch = PathSet(options.get("watch") or (), base, "watch=", ignore)
-        self._restart_on = PathSet(options.get("restart_on") or (), base, "restart_on=", ignore)
+        ignore = options.watch_ignore or ()
+        self._watch = PathSet(options.watch or (), base, options.origin_of("watch"), ignore)
+        self._restart_on = PathSet(options.restart_on or (), base, options.origin_of("restart-on"), ignore)
         self._track_new_watched()
-        self._integrations = integrations.Session(options.get("integrations"))
+        self._integrations = integrations.Session(options.integrations)
         self._add_integration_paths()
         self._starting = False
         self._log_started()
@@ -677,27 +676,18 @@ def _weak_covers(reloader):
     return weakly_covers
 
 
-def _option_labels(pairs):
-    """Core option name -> its name in the host's spelling, from the
-    (name, value[, display_name]) pairs the options came as."""
-    return {pair[0]: pair[2] for pair in pairs if len(pair) > 2 and pair[2]}
-
-
-def _check_scope(options, spec, labels):
+def _check_scope(options, spec):
     """Refuses packages/exclude under which reloading would be silently
     wrong (the core's check_scope), and packages that are not the user's
     code: the standard library or installed libraries would be re-imported
     on every reload while other code keeps their old objects."""
-    packages = list(options.get("packages") or ())
-    packages_label = labels.get("packages", "packages")
-    _core.check_scope(packages, list(options.get("exclude") or ()), spec.module_name or "", packages_label,
-                      labels.get("exclude", "exclude"))
-    for name in packages:
+    options.check_scope(spec.module_name or "")
+    for name in options.packages or ():
         where = scope.not_user_code(name)
         if where:
             raise ConfigError("%s: %r is %s, not your code; pyfresh reloads your own packages only "
                               "(remove it; an editable install, pip install -e, counts as yours)"
-                              % (packages_label, name, where))
+                              % (options.origin_of("packages"), name, where))
 
 
 def _describe_paths(paths):

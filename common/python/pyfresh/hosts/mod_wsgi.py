@@ -25,7 +25,7 @@ import sys
 import threading
 
 from .. import app_loader, restart
-from ..config import ConfigError, parse_serialized_config
+from ..config import ConfigError, Options
 from ..error_page import ErrorApp
 from ..log import ensure_handler, logger
 from ..reloader import Reloader
@@ -82,36 +82,33 @@ def _app_for(text, environ):
 def _build(text):
     """(wsgi callable, whether to keep it for this config text)."""
     try:
-        options = parse_serialized_config(_config_bytes_as_text(text))
+        options = _parse_options(text)
     except ConfigError as error:
         # Cannot happen with a matching mod_pyfresh: it validated the same
         # text at startup. Say so rather than guess.
         return _ConfigErrorApp("config-invalid", "pyfresh: %s is not valid (%s); is mod_pyfresh "
                                "from the same pyfresh version as this package?" % (ENVIRON_KEY, error)), True
-    spec = options.get("app")
-    if not spec:
+    if not options.app:
         return _ConfigErrorApp(
             "config-missing",
             "pyfresh: no app to serve: set PyFreshApp in this virtual host (or the main server), "
             "e.g. `PyFreshApp mysite.wsgi:application` or `PyFreshApp /srv/site/app.wsgi`."), True
-    if not options.get("enabled", True):
-        return _load_untouched(spec, options.get("debug", False))
-    keywords = {key: options[key] for key in ("packages", "exclude", "debug", "poll_interval", "watch",
-                                              "restart_on", "watch_ignore", "drain_timeout", "integrations",
-                                              "live_reload", "reload_scope")
-                if key in options}
+    if options.enabled is False:
+        return _load_untouched(options.app, bool(options.debug))
     try:
         # Daemon mode: a restart ends this daemon process gracefully and
         # Apache starts another; embedded mode: logged, never done.
-        return Reloader(spec, raise_on_load_error=False, restart_handler=restart.mod_wsgi_handler(),
-                        _labels=_DIRECTIVES, **keywords), True
+        return Reloader.from_config(options, raise_on_load_error=False,
+                                    restart_handler=restart.mod_wsgi_handler()), True
     except ConfigError as error:
         return _ConfigErrorApp("config-invalid", "pyfresh: %s" % error), True
 
 
-# The core's option names as httpd.conf spells them, for errors.
-_DIRECTIVES = {"packages": "PyFreshPackages", "exclude": "PyFreshExclude", "drain-timeout": "PyFreshDrainTimeout",
-               "reload-scope": "PyFreshReloadScope"}
+def _parse_options(text):
+    """The one parse of a config text (its app is then kept per text): the
+    core reads mod_pyfresh's text into the Options the Reloader consumes,
+    every option named as httpd.conf spells it (PyFreshWatch)."""
+    return Options.from_serialized(_config_bytes_as_text(text), spelling="apache")
 
 
 def _config_bytes_as_text(text):

@@ -14,6 +14,7 @@ import socketserver
 import sys
 import wsgiref.simple_server
 
+from ..config import Options
 from ..reloader import Reloader
 
 
@@ -57,13 +58,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sys.path[:0] = args.path
 
-    application = Reloader(args.app, packages=args.packages, exclude=args.exclude, debug=args.debug,
-                           poll_interval=args.poll_interval, drain_timeout=args.drain_timeout, watch=args.watch,
-                           watch_ignore=args.watch_ignore, live_reload=args.live_reload or None,
-                           restart_on=args.restart_on, integrations=args.integrations,
-                           reload_scope=args.reload_scope,
-                           # Broken code at startup: serve the error page, then the fix once saved.
-                           raise_on_load_error=False)
+    # Typed values (argparse converted them), named as typed here (--watch).
+    options = Options(spelling="command-line", app=args.app, packages=args.packages, exclude=args.exclude,
+                      debug=args.debug, poll_interval=args.poll_interval, drain_timeout=args.drain_timeout,
+                      watch=args.watch, watch_ignore=args.watch_ignore, live_reload=args.live_reload or None,
+                      restart_on=args.restart_on, integrations=args.integrations, reload_scope=args.reload_scope)
+    # Broken code at startup: serve the error page, then the fix once saved.
+    application = Reloader.from_config(options, raise_on_load_error=False)
     server = wsgiref.simple_server.make_server(args.host, args.port, application,
                                                server_class=_ThreadingServer, handler_class=_QuietHandler)
     print("PORT %d" % server.server_port, flush=True)

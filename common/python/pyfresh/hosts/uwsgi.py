@@ -15,6 +15,7 @@ import signal
 import tempfile
 import time
 
+from ..config import Options
 from ..log import logger
 from ..reloader import Reloader
 
@@ -59,12 +60,6 @@ def route_logging():
     logger.propagate = False
 
 
-# The core's option names as uWSGI spells them, for messages about options
-# left at their defaults.
-OPTION_NAMES = {name: "pyfresh-" + name for name in ("packages", "exclude", "drain-timeout",
-                                                          "reload-scope")}
-
-
 def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     """The Reloader for one uWSGI app.
 
@@ -77,8 +72,8 @@ def wrap(pairs, loaded_app, mountpoint="", app_id=0, load_started_ns=None):
     route_logging()
     # load_started_ns: a file saved while uWSGI imported the app is reloaded
     # at once (the engine's loaded_since_ns).
-    reloader = UwsgiReloader.from_config(pairs, loaded_app=loaded_app, restart_handler=restart_instance,
-                                         labels=OPTION_NAMES, loaded_since_ns=load_started_ns)
+    reloader = UwsgiReloader.from_config(_options(pairs), loaded_app=loaded_app, restart_handler=restart_instance,
+                                         loaded_since_ns=load_started_ns)
     if load_started_ns is not None:
         _warn_if_harakiri_is_shorter(reloader, (time.time_ns() - load_started_ns) / 1e9)
     reloader.uwsgi_mountpoint = mountpoint
@@ -95,12 +90,18 @@ def serve_unloaded(pairs, mountpoint=""):
     route_logging()
     logger.warning("uWSGI could not load the app at mountpoint %r: pyfresh answers with the error "
                    "response until a save fixes the code", mountpoint)
-    reloader = UwsgiReloader.from_config(pairs, raise_on_load_error=False, restart_handler=restart_instance,
-                                         labels=OPTION_NAMES)
+    reloader = UwsgiReloader.from_config(_options(pairs), raise_on_load_error=False,
+                                         restart_handler=restart_instance)
     reloader.uwsgi_mountpoint = mountpoint
     reloader.uwsgi_app_id = None
     _reloaders[mountpoint] = reloader
     return reloader
+
+
+def _options(pairs):
+    """The plugin's pairs, read once by the core; options are named as
+    uwsgi.ini spells them (pyfresh-watch), those left unset too."""
+    return Options.from_pairs(pairs, spelling="uwsgi")
 
 
 class UwsgiReloader(Reloader):

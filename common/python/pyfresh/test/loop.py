@@ -23,7 +23,7 @@ import time
 import pytest
 
 from .. import scope
-from ..config import keyword_pairs, parse_config
+from ..config import Options
 from ..log import logger
 from ..reload_transaction import ReloadTransaction
 from ..reloader import Reloader, _describe_paths
@@ -73,17 +73,14 @@ class SuiteReloader(Reloader):
     test files or conftest.py, and the modules next to them (helpers)."""
 
     def __init__(self, rootdir, packages=None, exclude=None, watch=None, poll_interval=None, reload_scope=None):
-        pairs = keyword_pairs(packages=packages, exclude=exclude, watch=watch, poll_interval=poll_interval,
-                              reload_scope=reload_scope)
-        options = parse_config(pairs)
-        self._explicit_packages = bool(options.get("packages"))
+        options = Options(spelling="command-line", packages=packages, exclude=exclude, watch=watch,
+                          poll_interval=poll_interval, reload_scope=reload_scope)
+        self._explicit_packages = bool(options.packages)
         self._test_patterns = ["test_*.py", "*_test.py"]
         self._test_dirs = set()
         self.changes = []  # stale files reloaded since the loop last took them
         self.on_changes = None  # called with each reload's stale files, before it clears anything
-        self._setup(options, None, True, labels={"packages": "--packages", "exclude": "--exclude",
-                                                  "watch": "--watch", "reload-scope": "--reload-scope"},
-                    spec=SuiteSpec(rootdir))
+        self._setup(options, None, True, spec=SuiteSpec(rootdir))
         # The import tracker asks an inferring reloader about every import:
         # with explicit packages too, test modules must be adopted.
         self._inferring = True
