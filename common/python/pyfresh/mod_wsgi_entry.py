@@ -4,4 +4,6 @@
 scripts installed by earlier versions (and users' own .wsgi files) say.
 """
 
-from .hosts.mod_wsgi import ENVIRON_KEY, application  # noqa: F401
+from .hosts.mod_wsgi import ENVIRON_KEY, application
+
+__all__ = ["ENVIRON_KEY", "application"]

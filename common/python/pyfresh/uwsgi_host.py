@@ -4,4 +4,6 @@
 serve_unloaded() are what a pyfresh_plugin.so built before the move calls.
 """
 
-from .hosts.uwsgi import reloaders, serve_unloaded, wrap  # noqa: F401
+from .hosts.uwsgi import reloaders, serve_unloaded, wrap
+
+__all__ = ["reloaders", "serve_unloaded", "wrap"]
