@@ -19,6 +19,7 @@
 #include "pyfresh/file_identity.h"
 #include "pyfresh/filesystem.h"
 #include "pyfresh/fork_generation.h"
+#include "pyfresh/log_sink.h"
 
 namespace pyfresh {
 
@@ -84,7 +85,7 @@ struct DetectorOptions {
 class ChangeDetector {
  public:
   using WatcherFactory = std::function<Status(std::unique_ptr<DirectoryWatcher>*)>;
-  using LogSink = std::function<void(std::string_view message)>;
+  using LogSink = pyfresh::LogSink;
 
   ChangeDetector(DetectorOptions options, const Filesystem& filesystem, const Clock& clock,
                  WatcherFactory make_watcher, LogSink log);
@@ -194,8 +195,12 @@ class ChangeDetector {
   void OnEntryLocked(const std::string& directory, const std::string& name, EntryEvent event);
   std::string PollingSummaryLocked() const;
   void PublishLocked();
-  void LogLocked(std::string message);
-  void EmitLog(std::vector<std::string>* messages) const;
+  struct LogLine {
+    LogLevel level;
+    std::string message;
+  };
+  void LogLocked(LogLevel level, std::string message);
+  void EmitLog(std::vector<LogLine>* lines) const;
 
   const DetectorOptions options_;
   const Filesystem& filesystem_;
@@ -221,8 +226,9 @@ class ChangeDetector {
   // Filled while draining the watcher, handled after it returns.
   std::vector<std::string> event_paths_;
   bool events_lost_ = false;
-  // Emitted after the mutex is released (the sink may take the GIL).
-  std::vector<std::string> pending_log_;
+  // Emitted after the mutex is released (the sink may take the GIL): the
+  // only queue of log lines between the core and a host.
+  std::vector<LogLine> pending_log_;
   // Built once, so that draining allocates nothing.
   DirectoryWatcher::EntryCallback on_entry_;
   DirectoryWatcher::OverflowCallback on_overflow_;
