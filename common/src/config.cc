@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "pyfresh/app_spec.h"
+#include "pyfresh/limits.h"
 #include "pyfresh/package_policy.h"
 #include "text.h"
 
@@ -40,7 +41,6 @@ constexpr OptionName kOptions[] = {
 constexpr char kKnownOptions[] =
     "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, watch-ignore, drain-timeout, integrations, "
     "live-reload, reload-scope";
-constexpr double kMaxPollIntervalSeconds = 86400;
 
 bool LookupOption(std::string_view name, Option* option) {
   for (const OptionName& entry : kOptions) {
@@ -222,7 +222,10 @@ Status ParsePath(std::string_view label, std::string_view value, bool allow_empt
   return Status::Ok();
 }
 
-Status ParseSeconds(std::string_view label, std::string_view value, std::optional<double>* out) {
+std::string FormatSeconds(double seconds);
+
+// `max_seconds`: the option's bound (pyfresh/limits.h).
+Status ParseSeconds(std::string_view label, std::string_view value, double max_seconds, std::optional<double>* out) {
   const Status invalid = OptionError(
       label, "invalid value " + QuoteForMessage(value) +
                  " (expected a number of seconds, e.g. \"0\", \"0.5\", \"2s\" or \"250ms\")");
@@ -257,9 +260,9 @@ Status ParseSeconds(std::string_view label, std::string_view value, std::optiona
   if (result.ec != std::errc() || result.ptr != last) return invalid;
   const double seconds = number / scale;
   if (!std::isfinite(seconds) || seconds < 0) return invalid;
-  if (seconds > kMaxPollIntervalSeconds) {
-    return OptionError(label, "invalid value " + QuoteForMessage(value) +
-                                  " (more than 86400 seconds, one day)");
+  if (seconds > max_seconds) {
+    return OptionError(label, "invalid value " + QuoteForMessage(value) + " (more than " +
+                                  FormatSeconds(max_seconds) + " seconds)");
   }
   *out = seconds;
   return Status::Ok();
@@ -309,7 +312,7 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
     case Option::kExclude:
       return ParseList(label, value, "module name", allow_empty_list, ValidateModuleName, &config->exclude);
     case Option::kPollInterval:
-      return ParseSeconds(label, value, &config->poll_interval_seconds);
+      return ParseSeconds(label, value, kMaxPollIntervalSeconds, &config->poll_interval_seconds);
     case Option::kWatch:
       return ParsePath(label, value, allow_empty_list, &config->watch);
     case Option::kRestartOn:
@@ -317,7 +320,7 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
     case Option::kWatchIgnore:
       return ParsePath(label, value, allow_empty_list, &config->watch_ignore, ValidateNamePattern);
     case Option::kDrainTimeout:
-      return ParseSeconds(label, value, &config->drain_timeout_seconds);
+      return ParseSeconds(label, value, kMaxDrainTimeoutSeconds, &config->drain_timeout_seconds);
     case Option::kIntegrations:
       return ParseIntegrations(label, value, &config->integrations);
     case Option::kReloadScope:
@@ -398,14 +401,16 @@ Status Config::Validate() const {
     const double seconds = *poll_interval_seconds;
     if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
       return OptionError("poll-interval", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
-                                              " (expected 0 to 86400 seconds)");
+                                              " (expected 0 to " + FormatSeconds(kMaxPollIntervalSeconds) +
+                                              " seconds)");
     }
   }
   if (drain_timeout_seconds.has_value()) {
     const double seconds = *drain_timeout_seconds;
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxDrainTimeoutSeconds) {
       return OptionError("drain-timeout", "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
-                                              " (expected 0 to 86400 seconds)");
+                                              " (expected 0 to " + FormatSeconds(kMaxDrainTimeoutSeconds) +
+                                              " seconds)");
     }
   }
   if (watch.has_value()) {

@@ -12,6 +12,7 @@
 #include "pyfresh/change_detector.h"
 #include "pyfresh/directory_watcher.h"
 #include "pyfresh/filesystem.h"
+#include "pyfresh/limits.h"
 
 namespace pyfresh::binding {
 
@@ -70,8 +71,9 @@ int DetectorInit(PyObject* self_object, PyObject* args, PyObject* kwargs) {
   if (interval_object != Py_None) {
     double seconds = PyFloat_AsDouble(interval_object);
     if (seconds == -1.0 && PyErr_Occurred()) return -1;
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
-      PyErr_Format(PyExc_ValueError, "poll_interval must be between 0 and 86400 seconds, not %R", interval_object);
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > pyfresh::kMaxPollIntervalSeconds) {
+      PyErr_Format(PyExc_ValueError, "poll_interval must be between 0 and %d seconds, not %R",
+                   static_cast<int>(pyfresh::kMaxPollIntervalSeconds), interval_object);
       return -1;
     }
     options.force_polling = true;
@@ -219,8 +221,9 @@ PyObject* DetectorWait(PyObject* self_object, PyObject* timeout_object) {
   if (!DetectorReady(self)) return nullptr;
   const double seconds = PyFloat_AsDouble(timeout_object);
   if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
-  if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
-    PyErr_Format(PyExc_ValueError, "timeout must be between 0 and 86400 seconds, not %R", timeout_object);
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > pyfresh::kMaxWaitSeconds) {
+    PyErr_Format(PyExc_ValueError, "timeout must be between 0 and %d seconds, not %R",
+                 static_cast<int>(pyfresh::kMaxWaitSeconds), timeout_object);
     return nullptr;
   }
   bool stale = false;
