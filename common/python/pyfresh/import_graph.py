@@ -245,16 +245,23 @@ class ImportGraph:
             seen = set(names)
             todo = list(names)
             while todo:
+                # The names this round adds; only a package among them (or a
+                # name not loaded) can have loaded submodules to add.
+                added = set(todo)
                 while todo:
                     name = todo.pop()
                     for importer in self._static_importers.get(name, ()):
                         if importer not in seen:
                             seen.add(importer)
+                            added.add(importer)
                             todo.append(importer)
                     for importer in self._runtime.get(name, ()):
                         if importer not in seen:
                             seen.add(importer)
+                            added.add(importer)
                             todo.append(importer)
+                if not any(_may_have_submodules(modules.get(name)) for name in added):
+                    break  # a scan of every loaded module (~0.5 ms at 1,300) would find nothing
                 # The loaded submodules of a package in the set: `import
                 # a.b.c` finds a.b.c loaded and never imports a new a.b.
                 for name in list(modules):
@@ -432,6 +439,12 @@ class ImportGraph:
         if journal is not None and key not in journal:
             old = self._files.get(path)
             journal[key] = set(old) if old is not None else None
+
+
+def _may_have_submodules(module):
+    """A loaded package, or a name not loaded (whose submodules a failed
+    import may have left behind)."""
+    return module is None or getattr(module, "__path__", None) is not None
 
 
 def _put(mapping, key, value):
