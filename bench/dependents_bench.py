@@ -15,9 +15,8 @@ app from the 20 blueprint packages, which stay loaded).
   (a) uWSGI (master, --processes workers, a polling client plus
       --load-clients others: bench/uwsgi_bench.py's Server and
       time_server_saves): dependents and packages over --saves saves each,
-      after --warmup-saves uncounted ones (a worker's first reload in the
-      dependents scope imports everything: uWSGI imported the app before
-      pyfresh tracked imports, logged); py-autoreload and touch-reload over
+      after --warmup-saves uncounted ones (a worker's first reload also
+      pays for its copy-on-write pages); py-autoreload and touch-reload over
       --restart-saves.
   (b) Apache + mod_wsgi daemon mode (bench/apache_variants.py's server, one
       virtual host per variant: dependents, packages, plain mod_wsgi whose
