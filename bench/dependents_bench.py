@@ -15,9 +15,8 @@ app from the 20 blueprint packages, which stay loaded).
   (a) uWSGI (master, --processes workers, a polling client plus
       --load-clients others: bench/uwsgi_bench.py's Server and
       time_server_saves): dependents and packages over --saves saves each,
-      after --warmup-saves uncounted ones (a worker's first reload in the
-      dependents scope imports everything: uWSGI imported the app before
-      pyfresh tracked imports, logged); py-autoreload and touch-reload over
+      after --warmup-saves uncounted ones (a worker's first reload also
+      pays for its copy-on-write pages); py-autoreload and touch-reload over
       --restart-saves.
   (b) Apache + mod_wsgi daemon mode (bench/apache_variants.py's server, one
       virtual host per variant: dependents, packages, plain mod_wsgi whose
@@ -25,6 +24,8 @@ app from the 20 blueprint packages, which stay loaded).
       (apache_bench.time_saves).
   (c) memory kept per reload in the one worker of a processes = 1 uWSGI
       (uwsgi_bench.memory_per_reload), dependents and packages.
+  (e) memory kept per reload inside one process, with and without a full
+      garbage collection after each reload (see KEPT_PROBE).
   (d) import-time cost: starting the app in-process with a Reloader, with
       and without the import graph recorded (--import-runs runs each, in
       fresh interpreters, alternating).
@@ -183,6 +184,83 @@ print(json.dumps({"seconds": elapsed, "recorded_ns": graph.recorded_ns, "modules
 """
 
 
+# (e): what a reload keeps, seen from inside one process. The worker's RSS
+# in (c) also counts the previous apps, which are reference cycles (Flask
+# app <-> url_map <-> rules) that only CPython's full collection frees, and
+# that collection waits until the long-lived objects grew by a quarter
+# (gc's rule): with ~60,000 of them it runs only every few dozen reloads.
+# Collecting after each reload here shows what is kept for good.
+KEPT_PROBE = r"""
+import gc, json, logging, os, sys, time
+root, scope, reloads, collect = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "collect"
+sys.path.insert(0, root)
+import pyfresh
+logging.getLogger("pyfresh").setLevel(logging.WARNING)
+reloader = pyfresh.Reloader("flaskapp.main:application", packages=["flaskapp"], reload_scope=scope)
+views = os.path.join(root, "flaskapp", "views.py")
+environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "bench", "SERVER_PORT": "80",
+           "wsgi.url_scheme": "http", "wsgi.input": None, "wsgi.errors": sys.stderr, "SCRIPT_NAME": "",
+           "QUERY_STRING": ""}
+
+def rss_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+def reload_once(index):
+    message = ("kept %d" % index).ljust(40, ".") + "!" * (index % 2)
+    with open(views + ".tmp", "w") as handle:
+        handle.write("MESSAGE = %r\n" % message)
+    os.replace(views + ".tmp", views)
+    body = b"".join(reloader(dict(environ), lambda status, headers, exc_info=None: None))
+    assert message.encode() in body, body[:300]
+
+for index in range(10):
+    reload_once(index)
+gc.collect()
+samples, blocks, collect_ms = [rss_kb()], sys.getallocatedblocks(), []
+for index in range(10, 10 + reloads):
+    reload_once(index)
+    if collect:
+        started = time.perf_counter()
+        gc.collect()
+        collect_ms.append((time.perf_counter() - started) * 1000)
+    samples.append(rss_kb())
+gc.collect()
+print(json.dumps({"samples_kb": samples, "blocks_per_reload": (sys.getallocatedblocks() - blocks) / reloads,
+                  "collect_ms": collect_ms}))
+"""
+
+
+def kept_per_reload(args):
+    root = tempfile.mkdtemp(prefix="pyfresh-dependents-kept-")
+    results = {}
+    try:
+        bench_apps.write_app(root, "flask", "kept")
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": os.path.join(args.build_dir, "python")}
+        for scope in ("dependents", "packages"):
+            for collect in ("no-collect", "collect"):
+                out = subprocess.run([sys.executable, "-c", KEPT_PROBE, root, scope, str(args.kept_reloads), collect],
+                                     env=env, capture_output=True, text=True, timeout=600)
+                if out.returncode != 0:
+                    raise RuntimeError(out.stderr[-3000:])
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                samples = r["samples_kb"]
+                half = len(samples) // 2
+                r.update(kb_per_reload=uwsgi_bench.slope(samples), first_half_kb_per_reload=uwsgi_bench.slope(
+                    samples[:half + 1]), second_half_kb_per_reload=uwsgi_bench.slope(samples[half:]),
+                    collect_median_ms=statistics.median(r["collect_ms"]) if r["collect_ms"] else None)
+                results["%s, %s" % (scope, collect)] = r
+                print("    %-26s RSS %d -> %d KB over %d reloads: %.1f KB/reload (first half %.1f, second half "
+                      "%.1f); live blocks %+.1f/reload%s" % (
+                          "%s, %s" % (scope, collect), samples[0], samples[-1], args.kept_reloads,
+                          r["kb_per_reload"], r["first_half_kb_per_reload"], r["second_half_kb_per_reload"],
+                          r["blocks_per_reload"], "; gc.collect() median %.1f ms" % r["collect_median_ms"]
+                          if r["collect_median_ms"] is not None else ""), flush=True)
+    finally:
+        subprocess.run(["rm", "-rf", root], check=False)
+    return results
+
+
 def import_cost(args):
     root = tempfile.mkdtemp(prefix="pyfresh-dependents-import-")
     try:
@@ -227,12 +305,15 @@ def main():
     parser.add_argument("--memory-reloads", type=int, default=60, help="0 skips (c) (default 60)")
     parser.add_argument("--memory-warmup", type=int, default=10)
     parser.add_argument("--import-runs", type=int, default=5, help="0 skips (d) (default 5)")
-    parser.add_argument("--skip", nargs="*", default=(), choices=("uwsgi", "apache", "memory", "import"))
+    parser.add_argument("--kept-reloads", type=int, default=80,
+                        help="in-process reloads of (e), with and without a full collection after each (default 80)")
+    parser.add_argument("--skip", nargs="*", default=(), choices=("uwsgi", "apache", "memory", "import", "kept"))
     parser.add_argument("--json", default=os.path.join(HERE, "results", "dependents_bench.json"))
     args = parser.parse_args()
     if not (1 <= args.saves <= 200 and 0 <= args.warmup_saves <= 10 and 1 <= args.restart_saves <= 20
             and 0 < args.save_timeout <= 120 and 1 <= args.processes <= 8 and 0 <= args.load_clients <= 16
-            and 0 < args.load_rate <= 500 and 0 <= args.memory_reloads <= 1000 and 0 <= args.import_runs <= 20):
+            and 0 < args.load_rate <= 500 and 0 <= args.memory_reloads <= 1000 and 0 <= args.import_runs <= 20
+            and 1 <= args.kept_reloads <= 1000):
         parser.error("keep the run bounded")
     args.build_dir = os.path.abspath(args.build_dir)
     uwsgi_bench.check_build(args.build_dir)
@@ -255,6 +336,9 @@ def main():
     if "import" not in args.skip and args.import_runs:
         print("(d) import-time cost of recording the import graph (in-process start-up of the Flask app)", flush=True)
         data["import"] = import_cost(args)
+    if "kept" not in args.skip:
+        print("(e) memory kept per reload inside one process (the app served in-process, no server)", flush=True)
+        data["kept"] = kept_per_reload(args)
     summary(data)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as handle:
@@ -280,6 +364,8 @@ def summary(data):
     for name, r in (data.get("memory") or {}).items():
         print("memory  %-10s %.1f KB/reload (%d -> %d KB over %d reloads)" % (
             name, r["kb_per_reload"], r["rss_before_kb"], r["rss_after_kb"], r["reloads"]))
+    for name, r in (data.get("kept") or {}).items():
+        print("kept    %-26s %.1f KB/reload (in-process RSS slope)" % (name, r["kb_per_reload"]))
 
 
 if __name__ == "__main__":

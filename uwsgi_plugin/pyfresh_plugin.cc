@@ -22,6 +22,7 @@
 #include "plugin_options.h"
 #include "pyfresh/app_spec.h"
 #include "pyfresh/quote.h"
+#include "python_interpreter.h"
 #include "uwsgi_api.h"
 
 namespace pyfresh_uwsgi {
@@ -184,6 +185,51 @@ void MarkLoadStart() {
   }
 }
 
+// Calls pyfresh.import_graph.<function>() in the main interpreter, with
+// the package list as its argument when one is given. A failure is logged
+// and ignored: the Reloaders then take what the apps imported for imported
+// before tracking (the dependents scope falls back to the whole packages,
+// and says so), and wrapping reports a pyfresh that cannot be imported.
+void CallImportGraph(const char* function, const std::vector<std::string>* packages) {
+  InterpreterScope scope(up.main_thread);
+  PyObject* module = PyImport_ImportModule("pyfresh.import_graph");
+  PyObject* result = nullptr;
+  if (module != nullptr && packages == nullptr) {
+    result = PyObject_CallMethod(module, function, nullptr);
+  } else if (module != nullptr) {
+    PyObject* names = PyList_New(0);
+    bool ok = names != nullptr;
+    for (size_t i = 0; ok && i < packages->size(); ++i) {
+      const std::string& package = (*packages)[i];
+      PyObject* name = PyUnicode_DecodeUTF8(package.data(), static_cast<Py_ssize_t>(package.size()), "strict");
+      ok = name != nullptr && PyList_Append(names, name) == 0;
+      Py_XDECREF(name);
+    }
+    if (ok) result = PyObject_CallMethod(module, function, "O", names);
+    Py_XDECREF(names);
+  }
+  if (result == nullptr) {
+    uwsgi_log("pyfresh: cannot record the imports of the apps (%s)\n", ConsumePythonError().c_str());
+  }
+  Py_XDECREF(result);
+  Py_XDECREF(module);
+}
+
+bool RecordsStartupImports() {
+  return g_state != nullptr && g_state->options.config.reload_scope == pyfresh::ReloadScope::kDependents;
+}
+
+// "pre app", dependents scope: the python plugin imports the apps before
+// any Reloader exists; the import graph is recorded from here, so that a
+// worker's first reload clears only the dependents of what changed. Only
+// the main interpreter's imports (a mount in a sub-interpreter of its own
+// falls back to the whole packages on its first reload, logged).
+void StartRecordingImports() {
+  if (!RecordsStartupImports()) return;
+  const std::vector<std::string> packages = g_state->options.config.packages.value_or(std::vector<std::string>());
+  CallImportGraph("record_startup_imports", &packages);
+}
+
 // "post app": every app (mounts too) is loaded in this process. Non-lazy:
 // the master (or the only process) before fork. lazy-apps: each worker,
 // after fork.
@@ -228,12 +274,15 @@ void WrapApps() {
                 pyfresh::QuoteForMessage(mountpoint).c_str(), source.origin.c_str());
     }
   }
+  // Every Reloader of this process took its share of the recording.
+  if (RecordsStartupImports()) CallImportGraph("end_startup_imports", nullptr);
 }
 
 int Hook(char* argument) {
   try {
     if (std::strcmp(argument, kPreAppArgument) == 0) {
       MarkLoadStart();
+      StartRecordingImports();
     } else if (std::strcmp(argument, kPostAppArgument) == 0) {
       WrapApps();
     } else {

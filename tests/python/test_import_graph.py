@@ -262,3 +262,51 @@ def test_tracker_marks_a_module_imported_by_name_from_outside_the_packages(track
     names, why = graph.dependents({name + ".conf"})
     assert names == {name + ".conf"}
     assert why is not None and "imported by name from" in why and __name__ in why
+
+
+# -- imports recorded before any graph existed (a host that imports the app first) -------------
+
+
+def test_a_graph_adopts_the_startup_recording_as_if_it_had_recorded_itself(tmp_path, monkeypatch):
+    """uWSGI imports the app before the Reloader exists: the recording
+    started before that is replayed into the Reloader's graph, limited to
+    what it covers; the app module and its packages (imported by the host,
+    no frame of ours on the stack) are not unknown."""
+    name = "spkg_%d" % id(tmp_path)
+    root = tmp_path / name
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (root / "__init__.py").write_text("")
+    (root / "leaf.py").write_text("VALUE = 1\n")
+    (root / "helper.py").write_text("X = 2\n")
+    (root / "wsgi.py").write_text("import importlib\nfrom .leaf import VALUE\n"
+                                  "H = importlib.import_module(__package__ + '.helper')\n")
+    (root / "plugin.py").write_text("")
+    recording = import_graph.record_startup_imports([name])
+    try:
+        assert import_graph.record_startup_imports() is recording  # once per interpreter
+        # The host's loader: no frame of the packages on the stack.
+        importlib.import_module(name + ".wsgi")
+        importlib.import_module(name + ".plugin")  # by name, from outside the packages
+        graph = ImportGraph(lambda n: n == name or n.startswith(name + "."))
+        assert not graph.knows(name + ".leaf")
+        import_graph.adopt_startup_imports(graph, root=name + ".wsgi")
+        assert graph.knows(name + ".leaf")
+        assert graph.importers(name + ".leaf") == {name + ".wsgi"}  # the import statement
+        assert graph.modules_of_files([str(root / "leaf.py")]) == {name + ".leaf"}
+        assert graph.dependents({name + ".leaf"}) == ({name + ".leaf", name + ".wsgi"}, None)
+        # By name from a module of the packages: its importer.
+        assert graph.importers(name + ".helper") == {name + ".wsgi"}
+        # By name from outside the packages: unknown, as for a graph that recorded itself.
+        assert "imported by name from" in graph.dependents({name + ".plugin"})[1]
+        other = ImportGraph(lambda n: n == "elsewhere")
+        import_graph.adopt_startup_imports(other)
+        assert len(other) == 0
+    finally:
+        import_graph.end_startup_imports()
+        for module in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
+            del sys.modules[module]
+    assert import_graph._startup is None
+    fresh = ImportGraph()
+    import_graph.adopt_startup_imports(fresh)
+    assert len(fresh) == 0

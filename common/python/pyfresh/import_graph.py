@@ -51,7 +51,8 @@ import threading
 import types
 from time import perf_counter_ns as _now
 
-__all__ = ["ImportGraph", "scan_imports", "resolve_name", "track", "untrack"]
+__all__ = ["ImportGraph", "scan_imports", "resolve_name", "track", "untrack", "record_startup_imports",
+           "adopt_startup_imports", "end_startup_imports"]
 
 _IMPORT_NAME = dis.opmap["IMPORT_NAME"]
 _LOAD_CONST = dis.opmap["LOAD_CONST"]
@@ -244,16 +245,23 @@ class ImportGraph:
             seen = set(names)
             todo = list(names)
             while todo:
+                # The names this round adds; only a package among them (or a
+                # name not loaded) can have loaded submodules to add.
+                added = set(todo)
                 while todo:
                     name = todo.pop()
                     for importer in self._static_importers.get(name, ()):
                         if importer not in seen:
                             seen.add(importer)
+                            added.add(importer)
                             todo.append(importer)
                     for importer in self._runtime.get(name, ()):
                         if importer not in seen:
                             seen.add(importer)
+                            added.add(importer)
                             todo.append(importer)
+                if not any(_may_have_submodules(modules.get(name)) for name in added):
+                    break  # a scan of every loaded module (~0.5 ms at 1,300) would find nothing
                 # The loaded submodules of a package in the set: `import
                 # a.b.c` finds a.b.c loaded and never imports a new a.b.
                 for name in list(modules):
@@ -284,7 +292,10 @@ class ImportGraph:
         """The import statements of module `name` (whose __package__ is
         `package`), replacing what its previous version imported."""
         started = _now()
-        targets = frozenset(t for t in scan_imports(code, package) if t != name)
+        self._record_targets(name, frozenset(t for t in scan_imports(code, package) if t != name))
+        self.recorded_ns += _now() - started
+
+    def _record_targets(self, name, targets):
         with self._lock:
             self._save(("static", name), self._static.get(name))
             old = self._static.get(name, frozenset())
@@ -297,7 +308,6 @@ class ImportGraph:
                 self._save_importers(target)
                 self._static_importers.setdefault(target, set()).add(name)
             self._static[name] = targets
-        self.recorded_ns += _now() - started
 
     def record_import(self, name, paths, stack_modules, found=True):
         """The first import of `name` (or an attempt, `found` False), from
@@ -431,6 +441,12 @@ class ImportGraph:
             journal[key] = set(old) if old is not None else None
 
 
+def _may_have_submodules(module):
+    """A loaded package, or a name not loaded (whose submodules a failed
+    import may have left behind)."""
+    return module is None or getattr(module, "__path__", None) is not None
+
+
 def _put(mapping, key, value):
     if value is None:
         mapping.pop(key, None)
@@ -462,3 +478,108 @@ def track(graph):
 def untrack(graph):
     from . import import_tracker
     import_tracker.tracker().remove_graph(graph)
+
+
+# -- imports made before any Reloader exists ---------------------------------------
+#
+# A host that imports the app itself (uWSGI's python plugin, in the master
+# before fork) creates the Reloader afterwards: every module of the app would
+# be "imported before pyfresh tracked imports", and each worker's first
+# reload in the dependents scope would clear the whole packages. The host
+# starts a recording just before it loads its apps; each Reloader created
+# afterwards replays into its own graph the records of the modules it
+# covers, as if it had existed all along.
+
+
+class _StartupRecording(ImportGraph):
+    """Keeps what the tracker reports, in order, for the user's own modules
+    (outside the standard library and site-packages, or under `packages`):
+    which packages a Reloader will cover is not known yet. Covering only
+    those keeps the standard library's imports on their own loader."""
+
+    def __init__(self, packages=()):
+        super().__init__(covers=self._is_user_module)
+        self._packages = tuple(packages)
+        self._user_tops = {}  # top-level name -> bool
+        self.events = []
+
+    def _is_user_module(self, name):
+        for package in self._packages:
+            if name == package or name.startswith(package + "."):
+                return True
+        top = name.partition(".")[0]
+        user = self._user_tops.get(top)
+        if user is None:
+            from . import scope
+            user = scope.can_infer(top) and scope.not_user_code(top) is None
+            self._user_tops[top] = user
+        return user
+
+    def record_code(self, name, code, package):
+        started = _now()
+        targets = frozenset(t for t in scan_imports(code, package) if t != name)
+        with self._lock:
+            self.events.append(("code", name, targets))
+        self.recorded_ns += _now() - started
+
+    def record_import(self, name, paths, stack_modules, found=True):
+        started = _now()
+        frames = []
+        for module_name in stack_modules:
+            frames.append(module_name)
+            # A Reloader's graph looks no further than the first root frame.
+            if module_name in _ROOT_IMPORTERS or len(frames) >= _MAX_FRAMES:
+                break
+        with self._lock:
+            self.events.append(("import", name, tuple(paths), tuple(frames), found))
+        self.recorded_ns += _now() - started
+
+
+_startup = None
+_startup_lock = threading.Lock()
+
+
+def record_startup_imports(packages=()):
+    """Starts recording imports for the Reloaders still to be created in
+    this interpreter (a host calls it before it imports its apps; calling it
+    again while recording does nothing)."""
+    global _startup
+    with _startup_lock:
+        if _startup is None:
+            _startup = track(_StartupRecording(packages))
+        return _startup
+
+
+def adopt_startup_imports(graph, root=None):
+    """Replays into `graph` the recorded imports of the modules it covers.
+    `root`: the app's module, imported by the host (its loader has no Python
+    frame of ours on the stack): like the app loader's import, its importers
+    are not unknown, nor those of its parent packages, imported with it."""
+    recording = _startup
+    if recording is None:
+        return
+    with recording._lock:
+        events = list(recording.events)
+    roots = set()
+    while root:
+        roots.add(root)
+        root = root.rpartition(".")[0]
+    for event in events:
+        name = event[1]
+        if not graph.covers(name):
+            continue
+        if event[0] == "code":
+            graph._record_targets(name, event[2])
+        else:
+            graph.record_import(name, event[2], iter(event[3]), found=event[4])
+            if name in roots:
+                graph.forget_unknown(name)
+
+
+def end_startup_imports():
+    """Stops the recording (the host created its Reloaders) and drops it."""
+    global _startup
+    with _startup_lock:
+        recording, _startup = _startup, None
+    if recording is not None:
+        untrack(recording)

@@ -264,6 +264,8 @@ class Reloader(_core.Gate):
         """The host imported the app already: track what it imported, once."""
         paths = []
         graph = self.import_graph
+        # What a host recorded while it imported the app (uWSGI's master).
+        import_graph.adopt_startup_imports(graph, self.spec.module_name)
         for name, module in list(sys.modules.items()):
             if module is not None and self._policy.covers(name):
                 files = import_tracker.files_of_loaded_module(name, module)

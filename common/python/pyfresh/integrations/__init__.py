@@ -189,8 +189,12 @@ class Context:
     def modules(self, kept_too=False):
         """(name, module) of the loaded modules the reload clears, and with
         ``kept_too`` the excluded ones as well."""
+        # The policy's own methods: this runs over every loaded module, a
+        # few times per reload (a wrapper call each costs ~0.1 ms at 1,300).
+        covers = self._policy.covers
+        excluded = self._policy.is_excluded
         return [(n, m) for n, m in list(sys.modules.items())
-                if m is not None and (self.covers(n) or (kept_too and self.excluded(n)))]
+                if m is not None and (covers(n) or (kept_too and excluded(n)))]
 
     def attempt(self, what, fn, *args):
         """Runs fn(*args); a failure is logged (naming `what`) and the reload
