@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 SERVER_CONFIG = harness.embedded_config("@APPS@/appde:@PYTHON@", threads=4)
 

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from uwsgi_harness import App, wait_for, write_file
+from pyfresh_testsupport.uwsgi_harness import App, wait_for, write_file
 
 RELOADED = re.compile(r"\[pid (\d+)\].*changed; reloaded .*\((\d+) modules cleared, (\d+) imported([^,)]*)")
 
