@@ -97,7 +97,7 @@ void InotifyMultiplexer::StartOverIfForkedLocked() {
   routing_.store(0, std::memory_order_seq_cst);
 }
 
-Status InotifyMultiplexer::Open(Inbox** out) {
+StatusOr<InotifyMultiplexer::Inbox*> InotifyMultiplexer::Open() {
   Locked lock(mutex_);
   StartOverIfForkedLocked();
   if (descriptor_.load(std::memory_order_relaxed) < 0) {
@@ -122,8 +122,7 @@ Status InotifyMultiplexer::Open(Inbox** out) {
   inbox->open = true;
   inbox->generation = generation_;
   ++open_inboxes_;
-  *out = inbox;
-  return Status::Ok();
+  return inbox;
 }
 
 void InotifyMultiplexer::Close(Inbox* inbox) {

@@ -16,6 +16,7 @@
 
 #include "pyfresh/directory_watcher.h"
 #include "pyfresh/status.h"
+#include "pyfresh/status_or.h"
 
 namespace pyfresh {
 namespace internal {
@@ -49,7 +50,7 @@ class InotifyMultiplexer {
 
   // Opens an inbox, creating the inotify instance when the process has
   // none. Fails when inotify is unavailable (the instance limit, ENOSYS).
-  Status Open(Inbox** out);
+  StatusOr<Inbox*> Open();
   // Unsubscribes the inbox from every watch (removing the watches no other
   // inbox needs) and recycles it; closes the instance with the last inbox.
   void Close(Inbox* inbox);

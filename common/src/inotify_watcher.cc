@@ -69,10 +69,9 @@ bool EventsMayBePending(const EventReadiness& readiness) {
 }
 
 Status CreateInotifyWatcher(std::unique_ptr<DirectoryWatcher>* out) {
-  internal::InotifyMultiplexer::Inbox* inbox = nullptr;
-  Status status = internal::InotifyMultiplexer::Get().Open(&inbox);
-  if (!status.ok()) return status;
-  out->reset(new InotifyWatcher(inbox));
+  StatusOr<internal::InotifyMultiplexer::Inbox*> inbox = internal::InotifyMultiplexer::Get().Open();
+  if (!inbox.ok()) return inbox.status();
+  out->reset(new InotifyWatcher(*inbox));
   return Status::Ok();
 }
 
