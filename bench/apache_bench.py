@@ -4,7 +4,7 @@
 
     /usr/bin/python3 bench/apache_bench.py            # after building into build/
 
-Each httpd it starts (tests/apache/apache_harness.py: own config, pid and
+Each httpd it starts (tests/support/pyfresh_testsupport/apache_harness.py: own config, pid and
 state in a temp dir, free loopback port, clean environment, bytecode writing
 on, served as www-data when run as root) has two virtual hosts, a.test and
 b.test, alike in everything (a WSGIDaemonProcess threads=4 each, %{GLOBAL},
@@ -46,7 +46,7 @@ Every loop is bounded in count and time; each server is stopped by its pid.
 
 import argparse
 import http.client
-import importlib.util
+import importlib
 import math
 import os
 import re
@@ -59,12 +59,12 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+# The harnesses the tests use, imported the same way (pyfresh_testsupport).
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
 
 import bench_apps  # noqa: E402
-
-SOURCE_DIR = os.path.dirname(HERE)
-HARNESS_PATH = os.path.join(SOURCE_DIR, "tests", "apache", "apache_harness.py")
 
 PACKAGE = "benchapp"
 SLOTS = ("a", "b")
@@ -116,18 +116,15 @@ PLAIN_SERVING = """\
 """
 
 
-def load_test_harness(name, path, build_dir):
-    """A server harness of tests/ (it finds the build through
-    PYFRESH_BUILD_DIR), loaded as module `name`."""
+def load_test_harness(name, build_dir):
+    """The server harness pyfresh_testsupport.`name` of the tests (it finds
+    the build through PYFRESH_BUILD_DIR)."""
     os.environ["PYFRESH_BUILD_DIR"] = build_dir
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("pyfresh_testsupport." + name)
 
 
 def load_harness(build_dir):
-    return load_test_harness("apache_harness", HARNESS_PATH, build_dir)
+    return load_test_harness("apache_harness", build_dir)
 
 
 # -- the app on disk -----------------------------------------------------------------

@@ -6,7 +6,7 @@ response, and how much memory a reload keeps (issue 18).
     /usr/bin/python3 bench/django_bench.py --build-dir build            # about 3 min
     /usr/bin/python3 bench/django_bench.py --build-dir build --quick    # a smoke run
 
-The project is tests/django_project.py's, made once by Django's own tools
+The project is tests/support/pyfresh_testsupport/django_project.py's, made once by Django's own tools
 (`django-admin startproject mysite`, `manage.py startapp polls`, models
 with a foreign key, admin with an inline, include()d URL confs, templates
 with {% extends %}, template tags, a middleware, migrations to sqlite,
@@ -70,12 +70,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests"))  # tests/django_project.py: the project the tests edit
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))  # pyfresh_testsupport, as in the tests
 
 import apache_bench  # noqa: E402
 import apache_variants  # noqa: E402
-import django_project  # noqa: E402
 import uwsgi_bench  # noqa: E402
+from pyfresh_testsupport import django_project  # noqa: E402  (the project the tests edit)
 
 PYTHON = "/usr/bin/python3"
 PAGE = "/polls/"
@@ -426,7 +426,7 @@ def print_report(data):
     print("date:    %s; %d CPUs; load average %.1f at the start, %.1f at the end" % (
         data["date"], data["cpus"], data.get("load_average_at_start", float("nan")),
         data.get("load_average_at_end", float("nan"))))
-    print("project: tests/django_project.py (startproject mysite + startapp polls, %d modules in mysite and polls),"
+    print("project: tests/support/pyfresh_testsupport/django_project.py (startproject mysite + startapp polls, %d modules in mysite and polls),"
           " page %s" % (data["modules"], PAGE))
     print("(1) save -> first response with the new code; one polling client + %d other clients at %g req/s each"
           % (data["args"]["load_clients"], data["args"]["load_rate"]))
@@ -471,7 +471,7 @@ def markdown(data):
                      data["date"], data["command"], " (a quick smoke run)" if args["quick"] else "", data["cpus"],
                      data.get("load_average_at_start", float("nan")), data.get("load_average_at_end", float("nan"))))
     lines.append("")
-    lines.append("The project of the framework tests (`tests/django_project.py`): `django-admin startproject mysite`, "
+    lines.append("The project of the framework tests (`tests/support/pyfresh_testsupport/django_project.py`): `django-admin startproject mysite`, "
                  "`manage.py startapp polls`, models with a foreign key, admin with an inline, `include()`d URL "
                  "confs, templates with `{%% extends %%}`, template tags, a middleware, sqlite after `migrate`, "
                  "`DEBUG = False` (Django's cached template loader on); %d modules in `mysite` and `polls`, "

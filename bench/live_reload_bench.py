@@ -4,7 +4,7 @@ headless Chromium, per host.
 
     /usr/bin/python3 bench/live_reload_bench.py --build-dir build [--saves 10]
 
-Each host serves the browser tests' site (tests/browser/live_sites.py) with
+Each host serves the browser tests' site (tests/support/pyfresh_testsupport/live_sites.py) with
 live reload and debug on: `python3 -m pyfresh.serve`, uWSGI (master,
 processes = 2, threads = 2) and Apache + mod_wsgi daemon mode
 (processes = 2, threads = 4). One Chromium tab keeps the page open; per save
@@ -32,7 +32,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "browser"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))  # pyfresh_testsupport, as in the tests
 
 HOST_LABELS = {
     "serve": "python3 -m pyfresh.serve (threaded)",
@@ -91,7 +91,7 @@ def main():
     build_dir = os.path.abspath(args.build_dir)
     os.environ["PYFRESH_BUILD_DIR"] = build_dir
     sys.path.insert(0, os.path.join(build_dir, "python"))
-    import live_sites
+    from pyfresh_testsupport import live_sites
     from pyfresh.live_reload_client import POLL_MS
 
     missing = live_sites.chromium_missing()

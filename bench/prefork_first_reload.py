@@ -4,7 +4,7 @@ more than its later ones: each reload timed from inside the process.
 
     /usr/bin/python3 bench/prefork_first_reload.py --build-dir build      # about 2 min
 
-The project is bench/django_bench.py's (tests/django_project.py). Its app is
+The project is bench/django_bench.py's (tests/support/pyfresh_testsupport/django_project.py). Its app is
 an entry module that imports a probe (outside the packages, so it survives
 reloads) and then mysite.wsgi's application. The probe's before_reload and
 after_reload hooks write one line per reload to the server's log: wall
@@ -44,13 +44,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))  # pyfresh_testsupport, as in the tests
 
 import apache_bench  # noqa: E402
 import apache_variants  # noqa: E402
 import django_bench  # noqa: E402
-import django_project  # noqa: E402
 import uwsgi_bench  # noqa: E402
+from pyfresh_testsupport import django_project  # noqa: E402
 
 PROBE = '''\
 """bench/prefork_first_reload.py's probe: one log line per reload."""

@@ -747,7 +747,7 @@ def write_markdown(path, data, plots):
     add("## How it was measured")
     add("")
     add("- Servers: real uWSGI and Apache from Debian, started by the test harnesses "
-        "(`tests/uwsgi/uwsgi_harness.py`, `tests/apache/apache_harness.py`) with their own config, pid and "
+        "(`tests/support/pyfresh_testsupport/uwsgi_harness.py`, `tests/support/pyfresh_testsupport/apache_harness.py`) with their own config, pid and "
         "log files in temp dirs, on free 127.0.0.1 ports, with the build tree's plugin, module and package; "
         "stopped by pid. Bytecode is written as on a real deployment (Apache: the app belongs to www-data).")
     add("- Both CPUs are shared by wrk, the servers and the clients: absolute requests/s are low and "

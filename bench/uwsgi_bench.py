@@ -6,7 +6,7 @@ memory a reload keeps.
     /usr/bin/python3 bench/uwsgi_bench.py            # after building into build/
     /usr/bin/python3 bench/uwsgi_bench.py --app flask --build-dir build-bench
 
-Every uWSGI it starts (tests/uwsgi/uwsgi_harness.py: own ini, pid file and
+Every uWSGI it starts (tests/support/pyfresh_testsupport/uwsgi_harness.py: own ini, pid file and
 log in a temp dir, a free loopback port, a clean environment, the build
 tree's plugin and pyfresh package) serves the same app from its own copy,
 with `master`, `processes = 2`, `http-socket` (plus `Connection: close`, so
@@ -54,7 +54,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(HERE)
-HARNESS_PATH = os.path.join(SOURCE_DIR, "tests", "uwsgi", "uwsgi_harness.py")
 sys.path.insert(0, HERE)
 
 import apache_bench  # noqa: E402  (Poller, time_saves, run_wrk, BackgroundLoad)
@@ -118,7 +117,7 @@ def application(environ, start_response):
 
 
 def load_harness(build_dir):
-    return apache_bench.load_test_harness("uwsgi_harness", HARNESS_PATH, build_dir)
+    return apache_bench.load_test_harness("uwsgi_harness", build_dir)
 
 
 def uwsgi_binary():

@@ -8,18 +8,15 @@
 namespace pyfresh_uwsgi {
 namespace {
 
+using pyfresh::IsScriptFileName;
+using pyfresh::kDefaultCallable;
 using pyfresh::QuoteForMessage;
-
-constexpr char kDefaultCallable[] = "application";
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool IsSpec(const std::string& text) {
-  pyfresh::AppSpec spec;
-  return pyfresh::ParseAppSpec(text, &spec).ok();
-}
+bool IsSpec(const std::string& text) { return pyfresh::ParseAppSpec(text).ok(); }
 
 // The python plugin's module loader: "pkg.mod:callable", or "pkg.mod" with
 // the `callable` option. "pkg.mod:factory()" calls a factory: no spec.
@@ -93,7 +90,7 @@ bool MountSource(const std::string& mount, const char* callable, AppSource* out)
   const size_t equal = mount.find('=');
   if (equal == std::string::npos) return false;
   const std::string target = mount.substr(equal + 1);
-  const bool is_file = EndsWith(target, ".py") || EndsWith(target, ".wsgi");
+  const bool is_file = IsScriptFileName(target);
   if (!is_file && target.find(':') == std::string::npos) return false;
   out->mountpoint = mount.substr(0, equal);
   out->origin = Origin("mount", mount);
@@ -110,14 +107,11 @@ bool MountSource(const std::string& mount, const char* callable, AppSource* out)
 
 // What uWSGI's mount loader needs to load `app.spec` the way the engine
 // will re-import it.
-pyfresh::Status MountTarget(const AppOption& app, const char* callable, std::string* target) {
-  pyfresh::AppSpec spec;
-  pyfresh::Status status = pyfresh::ParseAppSpec(app.spec, &spec);
-  if (!status.ok()) return status;
-  if (spec.kind == pyfresh::AppSpec::Kind::kModule) {
-    *target = spec.target + ":" + spec.callable;
-    return pyfresh::Status::Ok();
-  }
+pyfresh::StatusOr<std::string> MountTarget(const AppOption& app, const char* callable) {
+  pyfresh::StatusOr<pyfresh::AppSpec> parsed = pyfresh::ParseAppSpec(app.spec);
+  if (!parsed.ok()) return parsed.status();
+  const pyfresh::AppSpec& spec = *parsed;
+  if (spec.kind == pyfresh::AppSpec::Kind::kModule) return spec.target + ":" + spec.callable;
   const std::string file_callable = callable != nullptr ? callable : kDefaultCallable;
   if (spec.callable != file_callable) {
     return pyfresh::Status::Error(
@@ -125,12 +119,11 @@ pyfresh::Status MountTarget(const AppOption& app, const char* callable, std::str
         QuoteForMessage(spec.callable) + " of a file, but uWSGI takes a file's callable from its `callable` option (" +
         QuoteForMessage(file_callable) + "): set `callable = " + spec.callable + "` or use a module spec");
   }
-  if (!EndsWith(spec.target, ".py") && !EndsWith(spec.target, ".wsgi")) {
+  if (!IsScriptFileName(spec.target)) {
     return pyfresh::Status::Error(UwsgiOptionName("app") + ": " + QuoteForMessage(app.text) +
                                   ": uWSGI loads only .py and .wsgi files; use a module spec");
   }
-  *target = spec.target;
-  return pyfresh::Status::Ok();
+  return spec.target;
 }
 
 }  // namespace
@@ -175,8 +168,9 @@ pyfresh::Status AppTable::Build(const PythonAppOptions& python, const std::vecto
     }
     AddedMount mount;
     mount.mountpoint = app.mountpoint;
-    pyfresh::Status status = MountTarget(app, python.callable, &mount.target);
-    if (!status.ok()) return status;
+    pyfresh::StatusOr<std::string> target = MountTarget(app, python.callable);
+    if (!target.ok()) return target.status();
+    mount.target = std::move(target).value();
     AppSource source;
     source.mountpoint = app.mountpoint;
     source.spec = app.spec;
@@ -204,20 +198,6 @@ pyfresh::Status AppTable::Build(const PythonAppOptions& python, const std::vecto
   *table = std::move(built);
   *mounts = std::move(added);
   return pyfresh::Status::Ok();
-}
-
-std::string AbsoluteSpec(const std::string& spec, const std::string& cwd) {
-  pyfresh::AppSpec parsed;
-  if (!pyfresh::ParseAppSpec(spec, &parsed).ok() || parsed.kind != pyfresh::AppSpec::Kind::kFile ||
-      parsed.target.empty() || parsed.target[0] == '/' || cwd.empty()) {
-    return spec;
-  }
-  std::string absolute = cwd;
-  if (absolute.back() != '/') absolute += '/';
-  std::string_view relative = parsed.target;
-  if (relative.rfind("./", 0) == 0) relative.remove_prefix(2);
-  absolute.append(relative);
-  return absolute + ":" + parsed.callable;
 }
 
 }  // namespace pyfresh_uwsgi

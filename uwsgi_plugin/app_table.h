@@ -65,11 +65,6 @@ class AppTable {
   std::vector<AppSource> sources_;
 };
 
-// The engine spec for a file spec relative to the working directory made
-// absolute (uWSGI resolves it against the directory it loads apps in);
-// other specs unchanged.
-std::string AbsoluteSpec(const std::string& spec, const std::string& cwd);
-
 // The `pyfresh-app` line that names the callable to reload for an app at
 // `mountpoint`, for error messages.
 std::string PyfreshAppSuggestion(const std::string& mountpoint);

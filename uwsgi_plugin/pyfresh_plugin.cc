@@ -20,6 +20,7 @@
 #include "app_table.h"
 #include "app_wrapper.h"
 #include "plugin_options.h"
+#include "pyfresh/app_spec.h"
 #include "pyfresh/quote.h"
 #include "uwsgi_api.h"
 
@@ -207,7 +208,8 @@ void WrapApps() {
                    ") was not loaded from an option pyfresh knows (a module's `applications` dict?): "
                    "say which callable to reload with " + PyfreshAppSuggestion(mountpoint));
     }
-    pyfresh::Status status = WrapApp(id, AbsoluteSpec(source->spec, cwd), g_state->pairs, g_load_started_ns);
+    pyfresh::Status status =
+        WrapApp(id, pyfresh::AbsoluteAppSpec(source->spec, cwd), g_state->pairs, g_load_started_ns);
     if (!status.ok()) ExitAppError(status.message());
   }
   // Apps uWSGI could not load (the code was broken at startup): pyfresh
@@ -217,7 +219,8 @@ void WrapApps() {
     std::string mountpoint = source.mountpoint;
     if (uwsgi_get_app_id(nullptr, mountpoint.data(), static_cast<uint16_t>(mountpoint.size()), -1) != -1) continue;
     bool served = false;
-    pyfresh::Status status = ServeUnloadedApp(mountpoint, AbsoluteSpec(source.spec, cwd), g_state->pairs, &served);
+    pyfresh::Status status =
+        ServeUnloadedApp(mountpoint, pyfresh::AbsoluteAppSpec(source.spec, cwd), g_state->pairs, &served);
     if (!status.ok()) ExitAppError(status.message());
     if (!served) {
       uwsgi_log("pyfresh: uWSGI could not load the app at mountpoint=%s (%s), and this python plugin does not "

@@ -1,14 +1,13 @@
 #include "pyfresh/app_spec.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "identifier.h"
 #include "text.h"
 
 namespace pyfresh {
 namespace {
-
-constexpr char kDefaultCallable[] = "application";
 
 Status Invalid(std::string_view text, const std::string& detail) {
   std::string message = "invalid app spec " + QuoteForMessage(text) +
@@ -20,8 +19,6 @@ Status Invalid(std::string_view text, const std::string& detail) {
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
-
-bool HasFileExtension(std::string_view s) { return EndsWith(s, ".py") || EndsWith(s, ".wsgi"); }
 
 std::string CallableProblem(std::string_view callable) {
   if (callable.empty()) return "empty callable after ':'";
@@ -40,7 +37,7 @@ Status ParseFileSpec(std::string_view text, AppSpec* out) {
     if (!tail.empty() && internal::IsDottedIdentifier(tail)) {
       target = head;
       callable = tail;
-    } else if (HasFileExtension(head)) {
+    } else if (IsScriptFileName(head)) {
       // "/srv/app.wsgi:my-app": clearly meant as file + callable.
       return Invalid(text, CallableProblem(tail));
     } else if (tail.empty()) {
@@ -79,7 +76,7 @@ Status ParseModuleSpec(std::string_view text, AppSpec* out) {
 
 }  // namespace
 
-Status ParseAppSpec(std::string_view text, AppSpec* out) {
+StatusOr<AppSpec> ParseAppSpec(std::string_view text) {
   if (text.empty()) return Invalid(text, "empty");
   for (char c : text) {
     if (internal::IsControlByte(static_cast<unsigned char>(c))) {
@@ -94,8 +91,59 @@ Status ParseAppSpec(std::string_view text, AppSpec* out) {
   // convention) and "app.py" are module names; "./app.wsgi" is a file.
   const bool is_file = text.find('/') != std::string_view::npos;
   Status status = is_file ? ParseFileSpec(text, &parsed) : ParseModuleSpec(text, &parsed);
-  if (status.ok()) *out = std::move(parsed);
-  return status;
+  if (!status.ok()) return status;
+  return parsed;
+}
+
+Status ParseAppSpec(std::string_view text, AppSpec* out) {
+  StatusOr<AppSpec> parsed = ParseAppSpec(text);
+  if (!parsed.ok()) return parsed.status();
+  *out = std::move(parsed).value();
+  return Status::Ok();
+}
+
+bool IsScriptFileName(std::string_view path) { return EndsWith(path, ".py") || EndsWith(path, ".wsgi"); }
+
+std::string AbsolutePath(std::string_view path, std::string_view cwd) {
+  std::string joined;
+  if (path.empty() || path.front() != '/') {
+    joined.assign(cwd);
+    if (!joined.empty() && joined.back() != '/') joined.push_back('/');
+  }
+  joined.append(path);
+  // posixpath.normpath: POSIX leaves the meaning of exactly two leading
+  // slashes to the system, so they stay; any other number becomes one.
+  size_t leading = 0;
+  while (leading < joined.size() && joined[leading] == '/') ++leading;
+  std::string out(leading == 2 ? 2 : std::min<size_t>(leading, 1), '/');
+  const size_t root = out.size();
+  std::vector<std::string_view> parts;
+  std::string_view rest = std::string_view(joined).substr(leading);
+  while (!rest.empty()) {
+    const size_t slash = rest.find('/');
+    const std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == ".." && (root == 0 ? !parts.empty() && parts.back() != ".." : true)) {
+      if (!parts.empty()) parts.pop_back();  // ".." at the root stays at the root
+      continue;
+    }
+    parts.push_back(part);
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i != 0) out.push_back('/');
+    out.append(parts[i]);
+  }
+  if (out.empty()) out = ".";
+  return out;
+}
+
+std::string AbsoluteAppSpec(std::string_view spec, std::string_view cwd) {
+  StatusOr<AppSpec> parsed = ParseAppSpec(spec);
+  if (!parsed.ok() || parsed->kind != AppSpec::Kind::kFile || parsed->target[0] == '/' || cwd.empty()) {
+    return std::string(spec);
+  }
+  return AbsolutePath(parsed->target, cwd) + ":" + parsed->callable;
 }
 
 }  // namespace pyfresh

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "pyfresh/fork_generation.h"
 #include "text.h"
 
 namespace pyfresh {

@@ -149,5 +149,7 @@ std::string DottedIdentifierProblem(std::string_view name) {
   return {};
 }
 
+bool IsDottedIdentifier(std::string_view name) { return DottedIdentifierProblem(name).empty(); }
+
 }  // namespace internal
 }  // namespace pyfresh

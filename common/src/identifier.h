@@ -14,9 +14,7 @@ namespace internal {
 // one) and is no keyword; otherwise why not, e.g. "contains whitespace".
 std::string DottedIdentifierProblem(std::string_view name);
 
-inline bool IsDottedIdentifier(std::string_view name) {
-  return DottedIdentifierProblem(name).empty();
-}
+bool IsDottedIdentifier(std::string_view name);
 
 }  // namespace internal
 }  // namespace pyfresh

@@ -78,8 +78,7 @@ Status CheckScope(const std::vector<std::string>& packages, const std::vector<st
                        "must survive a reload");
 }
 
-Status PackagePolicy::Create(std::vector<std::string> packages, std::vector<std::string> exclude,
-                             PackagePolicy* out) {
+StatusOr<PackagePolicy> PackagePolicy::Create(std::vector<std::string> packages, std::vector<std::string> exclude) {
   for (const std::string& name : packages) {
     Status status = ValidateModuleName(name);
     if (!status.ok()) return status;
@@ -90,8 +89,17 @@ Status PackagePolicy::Create(std::vector<std::string> packages, std::vector<std:
   }
   Dedupe(&packages);
   Dedupe(&exclude);
-  out->packages_ = std::move(packages);
-  out->exclude_ = std::move(exclude);
+  PackagePolicy policy;
+  policy.packages_ = std::move(packages);
+  policy.exclude_ = std::move(exclude);
+  return policy;
+}
+
+Status PackagePolicy::Create(std::vector<std::string> packages, std::vector<std::string> exclude,
+                             PackagePolicy* out) {
+  StatusOr<PackagePolicy> policy = Create(std::move(packages), std::move(exclude));
+  if (!policy.ok()) return policy.status();
+  *out = std::move(policy).value();
   return Status::Ok();
 }
 

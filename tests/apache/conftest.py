@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 
 def pytest_configure(config):

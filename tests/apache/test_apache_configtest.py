@@ -4,7 +4,7 @@ directive and the value (and httpd adds the file and line)."""
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 PREAMBLE = """\
 ServerRoot "@STATE@"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 import pyfresh
 
 SERVER_CONFIG = """\

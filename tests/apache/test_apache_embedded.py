@@ -4,7 +4,7 @@ so their Reloaders share one sys.modules."""
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 WORKER_CONFIG = harness.embedded_config("@APPS@/appea:@APPS@/appeb:@PYTHON@", threads=16)
 

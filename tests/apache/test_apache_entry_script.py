@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 import pyfresh
 from pyfresh import mod_wsgi_entry
 

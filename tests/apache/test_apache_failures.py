@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 FILE_BYTES = 8 * 1024 * 1024
 

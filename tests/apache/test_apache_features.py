@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 DAEMON_CONFIG = """\
 <IfModule mpm_event_module>

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 
 def apxs(variable):

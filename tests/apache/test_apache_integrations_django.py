@@ -1,5 +1,5 @@
 """Issue 18 through httpd + mod_wsgi + mod_pyfresh: the startproject/startapp
-project of tests/django_project.py in daemon mode (processes=2 threads=4,
+project of tests/support/pyfresh_testsupport/django_project.py in daemon mode (processes=2 threads=4,
 %{GLOBAL}), configured like the README (PyFreshPackages mysite polls,
 PyFreshExclude mysite.settings), bytecode written, served as www-data when
 run as root. Every edit kind shows on every request after its save until
@@ -9,25 +9,14 @@ processes, then shows. Embedded mode (worker MPM, one child): a
 representative subset of the edits.
 """
 
-import importlib.util
 import os
 import time
-from pathlib import Path
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
+from pyfresh_testsupport import django_project as project
 
-
-def _load(name):
-    path = Path(__file__).resolve().parents[1] / (name + ".py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-project = _load("django_project")
 
 pytestmark = pytest.mark.skipif(not project.django_available(),
                                 reason="python3-django is not installed (scripts/install-deps.sh)")

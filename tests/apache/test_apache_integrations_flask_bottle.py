@@ -1,31 +1,21 @@
 """Issue 18 through httpd + mod_wsgi + mod_pyfresh, Flask and Bottle
-(tests/framework_sites.py): one httpd, one virtual host and one daemon
+(tests/support/pyfresh_testsupport/framework_sites.py): one httpd, one virtual host and one daemon
 process group (processes=2) per site, %{GLOBAL}, bytecode written, no
 PyFreshWatch. Flask: each template edit of the app and its two blueprints
 shows on the next requests. Bottle, in both styles: template edits show,
 routes and TEMPLATE_PATH do not grow, a removed route stops answering.
 """
 
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
+from pyfresh_testsupport import framework_sites as sites
 
 pytest.importorskip("flask")
 pytest.importorskip("bottle")
 
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / (name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sites = _load("framework_sites")
 
 VHOST = """\
 <VirtualHost 127.0.0.1:@PORT@>

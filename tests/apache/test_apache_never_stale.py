@@ -2,7 +2,7 @@
 a save runs the saved code, always.
 
 The scenarios (what is saved, how, and what the very next request must
-show) are tests/never_stale_scenarios.py, shared with the uWSGI tests.
+show) are tests/support/pyfresh_testsupport/never_stale_scenarios.py, shared with the uWSGI tests.
 Daemon mode: one httpd (event MPM) with one virtual host and one daemon
 process group per scenario, %{GLOBAL}. Embedded mode (worker MPM, one
 child): freshness, a fix during a failing reload, half-written files.
@@ -10,24 +10,13 @@ Bytecode is written (clean_env has no PYTHONDONTWRITEBYTECODE); as root the
 apps belong to www-data, who runs them.
 """
 
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
+from pyfresh_testsupport import never_stale_scenarios as scenarios
 
-
-def _load_scenarios():
-    path = Path(__file__).resolve().parents[1] / "never_stale_scenarios.py"
-    spec = importlib.util.spec_from_file_location("never_stale_scenarios", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-scenarios = _load_scenarios()
 
 DAEMON_MPM = """\
 <IfModule mpm_event_module>

@@ -5,7 +5,7 @@ bounded by a timeout, and so is stopping the server."""
 
 import pytest
 
-import apache_harness as harness
+from pyfresh_testsupport import apache_harness as harness
 
 SERVER_CONFIG = """\
 <IfModule mpm_event_module>

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-import live_sites
+from pyfresh_testsupport import live_sites
 
 
 @pytest.fixture(scope="session")

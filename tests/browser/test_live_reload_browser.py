@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-import live_sites
-from live_sites import BROKEN_SOURCE, page_source, save, wait_until
+from pyfresh_testsupport import live_sites
+from pyfresh_testsupport.live_sites import BROKEN_SOURCE, page_source, save, wait_until
 
 # Two worker processes under uWSGI and mod_wsgi: the page's checks reach
 # either, and each only knows its own state.

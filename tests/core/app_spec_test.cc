@@ -98,5 +98,64 @@ TEST(ParseAppSpec, Invalid) {
   }
 }
 
+TEST(ParseAppSpec, ValueFormReturnsTheSpecOrTheSameError) {
+  StatusOr<AppSpec> parsed = ParseAppSpec("/srv/site.wsgi:app");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->kind, AppSpec::Kind::kFile);
+  EXPECT_EQ(parsed->target, "/srv/site.wsgi");
+  EXPECT_EQ(parsed->callable, "app");
+
+  AppSpec untouched;
+  Status status = ParseAppSpec("bad name:app", &untouched);
+  StatusOr<AppSpec> failed = ParseAppSpec("bad name:app");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), status.message());
+  EXPECT_TRUE(untouched.target.empty());
+}
+
+TEST(AbsoluteAppSpec, RelativeFilesResolveAgainstTheWorkingDirectory) {
+  EXPECT_EQ(AbsoluteAppSpec("./site.wsgi:application", "/srv/app"), "/srv/app/site.wsgi:application");
+  EXPECT_EQ(AbsoluteAppSpec("sub/site.wsgi:app", "/srv/app/"), "/srv/app/sub/site.wsgi:app");
+  EXPECT_EQ(AbsoluteAppSpec("/abs/site.wsgi:app", "/srv"), "/abs/site.wsgi:app");
+  EXPECT_EQ(AbsoluteAppSpec("mysite.wsgi:application", "/srv"), "mysite.wsgi:application");
+}
+
+TEST(AbsoluteAppSpec, NamesTheDefaultCallableAndLeavesOthersAlone) {
+  EXPECT_EQ(AbsoluteAppSpec("./site.wsgi", "/srv"), "/srv/site.wsgi:application");
+  EXPECT_EQ(AbsoluteAppSpec("./site.wsgi", ""), "./site.wsgi");
+  EXPECT_EQ(AbsoluteAppSpec("not a spec", "/srv"), "not a spec");
+}
+
+// Expected values from Python's os.path.abspath with os.getcwd() == cwd.
+TEST(AbsolutePath, NormalisesLikePythonsAbspath) {
+  const struct {
+    const char* path;
+    const char* cwd;
+    const char* absolute;
+  } cases[] = {
+      {"app.wsgi", "/srv", "/srv/app.wsgi"},
+      {"./app.wsgi", "/srv/", "/srv/app.wsgi"},
+      {"a/../b/./c.py", "/srv", "/srv/b/c.py"},
+      {"../../../x.py", "/srv/site", "/x.py"},
+      {"a//b///c.py", "/srv", "/srv/a/b/c.py"},
+      {"/abs/./x/../y.wsgi", "/srv", "/abs/y.wsgi"},
+      {"//net/share/app.py", "/srv", "//net/share/app.py"},
+      {"///many/app.py", "/srv", "/many/app.py"},
+      {"/", "/srv", "/"},
+      {"/..", "/srv", "/"},
+      {"x", "/", "/x"},
+      {"a:b/app.wsgi", "/srv", "/srv/a:b/app.wsgi"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(AbsolutePath(c.path, c.cwd), c.absolute) << c.path << " in " << c.cwd;
+}
+
+TEST(IsScriptFileName, PyAndWsgiFiles) {
+  EXPECT_TRUE(IsScriptFileName("/srv/app.wsgi"));
+  EXPECT_TRUE(IsScriptFileName("app.py"));
+  EXPECT_FALSE(IsScriptFileName("app.pyc"));
+  EXPECT_FALSE(IsScriptFileName("mysite.wsgi_app"));
+  EXPECT_FALSE(IsScriptFileName("paste.ini"));
+}
+
 }  // namespace
 }  // namespace pyfresh

@@ -723,17 +723,6 @@ TEST_F(ChangeDetectorTest, ForkWaitsForADrainInProgress) {
   EXPECT_TRUE(detector->Check());
 }
 
-TEST_F(ChangeDetectorTest, CurrentForkGenerationIsBumpedInChildrenOnly) {
-  const uint64_t before = CurrentForkGeneration();
-  const bool child_ok = InForkedChild([&] {
-    const bool bumped = CurrentForkGeneration() == before + 1;
-    const bool grandchild_ok = InForkedChild([&] { return CurrentForkGeneration() == before + 2; });
-    return bumped && grandchild_ok;
-  });
-  EXPECT_TRUE(child_ok);
-  EXPECT_EQ(CurrentForkGeneration(), before);
-}
-
 TEST_F(ChangeDetectorTest, DetectionMethodNames) {
   EXPECT_STREQ(DetectionMethodName(DetectionMethod::kNotStarted), "not started");
   EXPECT_STREQ(DetectionMethodName(DetectionMethod::kInotify), "inotify");

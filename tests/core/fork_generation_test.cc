@@ -32,6 +32,17 @@ TEST(ForkGeneration, BumpedInTheChildOnly) {
   EXPECT_EQ(CurrentForkGeneration(), before);
 }
 
+TEST(ForkGeneration, CurrentForkGenerationIsBumpedInChildrenOnly) {
+  const uint64_t before = CurrentForkGeneration();
+  const bool child_ok = InForkedChild([&] {
+    const bool bumped = CurrentForkGeneration() == before + 1;
+    const bool grandchild_ok = InForkedChild([&] { return CurrentForkGeneration() == before + 2; });
+    return bumped && grandchild_ok;
+  });
+  EXPECT_TRUE(child_ok);
+  EXPECT_EQ(CurrentForkGeneration(), before);
+}
+
 TEST(ForkGuard, AForkWaitsUntilAnotherThreadLeavesItsGuard) {
 #if defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "ThreadSanitizer does not support fork after threads";

@@ -207,6 +207,17 @@ TEST(PackagePolicy, CreateNamesTheFirstBadNameAndLeavesOutputAlone) {
   EXPECT_NE(status.message().find("'1bad'"), std::string::npos) << status.message();
 }
 
+TEST(PackagePolicy, ValueFormReturnsThePolicyOrTheError) {
+  StatusOr<PackagePolicy> policy = PackagePolicy::Create({"a", "a"}, {"a.keep"});
+  ASSERT_TRUE(policy.ok()) << policy.status().message();
+  EXPECT_EQ(policy->packages(), (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(policy->Covers("a.keep.x"));
+
+  StatusOr<PackagePolicy> failed = PackagePolicy::Create({"good"}, {"1bad"});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("'1bad'"), std::string::npos) << failed.status().message();
+}
+
 TEST(PackagePolicy, DefaultCoversNothingAndIsCopyable) {
   PackagePolicy empty;
   EXPECT_FALSE(empty.Covers("anything"));

@@ -107,3 +107,24 @@ def test_gate_is_a_plain_wsgi_callable_when_disabled_overhead_free(app, on_path)
     # Disabled: the app's own result object is returned untouched.
     assert type(result).__name__ == "list_iterator"
     assert sys.getrefcount(reloader) > 0
+
+
+def test_gate_calls_the_on_stale_callable_it_is_given(tmp_path):
+    # The Gate knows no method names: a request that finds a stale file calls
+    # whatever on_stale holds, before it enters; None leaves the app serving.
+    watched = tmp_path / "watched.py"
+    watched.write_text("A = 1\n")
+    gate = pyfresh._core.Gate()
+    gate.app = lambda environ, start_response: [b"app"]
+    gate.detector = pyfresh._core.Detector()
+    gate.detector.track(str(watched))
+    calls = []
+    gate.on_stale = lambda: calls.append(gate.detector.stale_paths())
+    assert gate({}, None) == [b"app"]
+    assert calls == []
+    watched.write_text("A = 22\n")
+    assert gate({}, None) == [b"app"]
+    assert calls == [[str(watched)]]
+    gate.on_stale = None
+    assert gate({}, None) == [b"app"]
+    assert len(calls) == 1

@@ -1,5 +1,5 @@
 """Issue 18, Django, on the engine: a project made by ``django-admin
-startproject`` + ``manage.py startapp`` (tests/django_project.py), served by
+startproject`` + ``manage.py startapp`` (tests/support/pyfresh_testsupport/django_project.py), served by
 ``python3 -m pyfresh.run -- python3 -m pyfresh.serve`` configured as the
 README says (packages mysite polls, exclude mysite.settings), with bytecode
 written. Every edit kind must show on the very next request; the admin's
@@ -11,29 +11,18 @@ with the integration unregistered: most of them keep serving the old code,
 which is what these tests would catch.
 """
 
-import importlib.util
 import os
 import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
+from pyfresh_testsupport import django_project as project
+
 PYTHON = "/usr/bin/python3"
 RELOAD_SCOPE = os.environ.get("PYFRESH_TEST_RELOAD_SCOPE") or None  # see conftest.py
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, TESTS / (name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-project = _load("django_project")
 
 pytestmark = pytest.mark.skipif(not project.django_available(),
                                 reason="python3-django is not installed (scripts/install-deps.sh)")

@@ -1,5 +1,5 @@
 """Issue 18, Flask and Bottle, on the engine (python3 -m pyfresh.serve, no
-`watch` option; the sites are tests/framework_sites.py): template edits
+`watch` option; the sites are tests/support/pyfresh_testsupport/framework_sites.py): template edits
 show on the next request; Bottle's default app and TEMPLATE_PATH do not
 grow; a removed route stops answering.
 
@@ -8,25 +8,16 @@ unregistered), where it is what issue 18 reported (stale templates,
 piled-up routes), so these tests fail without the integration.
 """
 
-import importlib.util
-from pathlib import Path
 
 import pytest
+
+from pyfresh_testsupport import framework_sites as sites
 
 from conftest import write
 
 pytest.importorskip("flask")
 pytest.importorskip("bottle")
 
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / (name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sites = _load("framework_sites")
 
 OFF = "import pyfresh.integrations as i; i.unregister(%r)"
 

@@ -395,7 +395,7 @@ def test_flask_pages_get_the_script_and_streams_do_not(app, on_path):
 
 
 def test_django_pages_get_the_script(tmp_path, serve):
-    """A startproject + startapp project (tests/django_project.py): Django's
+    """A startproject + startapp project (tests/support/pyfresh_testsupport/django_project.py): Django's
     CommonMiddleware declares Content-Length, so its pages get the script."""
     spec = importlib.util.spec_from_file_location(
         "django_project", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),

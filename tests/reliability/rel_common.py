@@ -15,6 +15,8 @@ import signal
 import threading
 import time
 
+from pyfresh_testsupport import apache_harness, uwsgi_harness
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 
@@ -113,17 +115,6 @@ def overwrite_in_place(path, text):
 
 # -- servers ------------------------------------------------------------------------
 
-def _harness_path():
-    import sys
-    for sub in ("uwsgi", "apache"):
-        path = os.path.join(TESTS, sub)
-        if path not in sys.path:
-            sys.path.insert(0, path)
-
-
-_harness_path()
-import apache_harness  # noqa: E402  (tests/apache)
-import uwsgi_harness  # noqa: E402  (tests/uwsgi)
 
 
 class UwsgiTarget:

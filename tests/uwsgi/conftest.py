@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from uwsgi_harness import Uwsgi, build_dir_from_env
+from pyfresh_testsupport.uwsgi_harness import Uwsgi, build_dir_from_env
 
 
 @pytest.fixture(scope="session")

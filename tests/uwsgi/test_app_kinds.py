@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from uwsgi_harness import App, wait_for, write_file
+from pyfresh_testsupport.uwsgi_harness import App, wait_for, write_file
 
 
 def assert_reloads(instance, app, path="/", new_version="v2"):

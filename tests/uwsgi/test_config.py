@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from uwsgi_harness import App, wait_for, write_file
+from pyfresh_testsupport.uwsgi_harness import App, wait_for, write_file
 
 
 def pyfresh_lines(instance):

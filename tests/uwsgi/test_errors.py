@@ -3,7 +3,7 @@ recovers, and no worker crashes."""
 
 import pytest
 
-from uwsgi_harness import App
+from pyfresh_testsupport.uwsgi_harness import App
 
 
 @pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
@@ -41,7 +41,7 @@ def test_error_raised_at_import_then_fix(uwsgi, app_root):
     app = App(app_root)
     uwsgi.start([("master", "true"), ("module", app.spec), ("pyfresh-debug", "on")], pythonpath=[app_root])
     assert uwsgi.get_json()["version"] == "v1"
-    from uwsgi_harness import write_file
+    from pyfresh_testsupport.uwsgi_harness import write_file
 
     write_file(app.views, "raise RuntimeError('config missing')\n")
     response = uwsgi.get()

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-import uwsgi_harness
-from uwsgi_harness import App, write_file
+from pyfresh_testsupport import uwsgi_harness
+from pyfresh_testsupport.uwsgi_harness import App, write_file
 
 UNPRINTABLE = """
 class Unprintable(Exception):

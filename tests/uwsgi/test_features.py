@@ -1,7 +1,7 @@
 """Issue 7's engine features through the uWSGI plugin: zero-config scope,
 reload hooks with currently_reloading(), and statistics (never over HTTP)."""
 
-from uwsgi_harness import App, write_file
+from pyfresh_testsupport.uwsgi_harness import App, write_file
 
 
 def test_zero_config_infers_the_apps_packages(uwsgi, app_root):

@@ -8,7 +8,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from uwsgi_harness import App, write_file
+from pyfresh_testsupport.uwsgi_harness import App, write_file
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

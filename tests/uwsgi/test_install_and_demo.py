@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from uwsgi_harness import SOURCE_DIR, clean_env, free_port, wait_for, write_file
+from pyfresh_testsupport.uwsgi_harness import SOURCE_DIR, clean_env, free_port, wait_for, write_file
 
 
 def compiled_plugin_dir(uwsgi_binary):
@@ -86,7 +86,7 @@ def test_environment_is_clean():
 
 
 def test_bytecode_is_written(uwsgi, app_root):
-    from uwsgi_harness import App
+    from pyfresh_testsupport.uwsgi_harness import App
 
     app = App(app_root)
     uwsgi.start([("module", app.spec)], pythonpath=[app_root])

@@ -1,5 +1,5 @@
 """Issue 18 through real uWSGI: the startproject/startapp project of
-tests/django_project.py served with the README's ini (pyfresh-packages =
+tests/support/pyfresh_testsupport/django_project.py served with the README's ini (pyfresh-packages =
 mysite polls, pyfresh-exclude = mysite.settings), master and two workers,
 bytecode written. Every edit kind shows on every request after its save
 until both workers have answered (X-Pid), the admin's change form GETs and POSTs, no model
@@ -7,21 +7,11 @@ is registered twice, and a settings edit reloads the instance, then shows.
 With `pyfresh-integrations = off` the same edits keep the old code.
 """
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
+from pyfresh_testsupport import django_project as project
 
-def _load(name):
-    path = Path(__file__).resolve().parents[1] / (name + ".py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-project = _load("django_project")
 
 pytestmark = pytest.mark.skipif(not project.django_available(),
                                 reason="python3-django is not installed (scripts/install-deps.sh)")

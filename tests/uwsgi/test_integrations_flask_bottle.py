@@ -1,27 +1,17 @@
-"""Issue 18 through real uWSGI, Flask and Bottle (tests/framework_sites.py):
+"""Issue 18 through real uWSGI, Flask and Bottle (tests/support/pyfresh_testsupport/framework_sites.py):
 master and two workers, bytecode written, no pyfresh-watch. Flask: each
 template edit of the app and its two blueprints shows on the next requests.
 Bottle, in both styles: template edits show, routes and TEMPLATE_PATH do
 not grow across reloads, a removed route stops answering.
 """
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
+from pyfresh_testsupport import framework_sites as sites
+
 pytest.importorskip("flask")
 pytest.importorskip("bottle")
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / (name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sites = _load("framework_sites")
 
 
 def start(uwsgi, root, name):

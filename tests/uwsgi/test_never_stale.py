@@ -2,24 +2,14 @@
 saved code, always.
 
 The scenarios (what is saved, how, and what the very next request must
-show) are tests/never_stale_scenarios.py, shared with the Apache tests.
+show) are tests/support/pyfresh_testsupport/never_stale_scenarios.py, shared with the Apache tests.
 Every instance writes bytecode (clean_env has no PYTHONDONTWRITEBYTECODE)
 and has its own ini, pid file and log in the test's tmp dir.
 """
 
-import importlib.util
 from pathlib import Path
 
-
-def _load_scenarios():
-    path = Path(__file__).resolve().parents[1] / "never_stale_scenarios.py"
-    spec = importlib.util.spec_from_file_location("never_stale_scenarios", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-scenarios = _load_scenarios()
+from pyfresh_testsupport import never_stale_scenarios as scenarios
 
 
 def start(uwsgi, root, pkg, processes=1, extra=(), pythonpath=None):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from uwsgi_harness import App, wait_for
+from pyfresh_testsupport.uwsgi_harness import App, wait_for
 
 MODES = {
     "master": [("master", "true")],

@@ -253,13 +253,6 @@ TEST(AppTable, PyfreshAppForAnUnloadedMountpointIsMounted) {
   EXPECT_TRUE(AppTable::Build(python, other_callable, true, &table, &mounts).ok());
 }
 
-TEST(AbsoluteSpec, RelativeFilesResolveAgainstTheWorkingDirectory) {
-  EXPECT_EQ(AbsoluteSpec("./site.wsgi:application", "/srv/app"), "/srv/app/site.wsgi:application");
-  EXPECT_EQ(AbsoluteSpec("sub/site.wsgi:app", "/srv/app/"), "/srv/app/sub/site.wsgi:app");
-  EXPECT_EQ(AbsoluteSpec("/abs/site.wsgi:app", "/srv"), "/abs/site.wsgi:app");
-  EXPECT_EQ(AbsoluteSpec("mysite.wsgi:application", "/srv"), "mysite.wsgi:application");
-}
-
 TEST(ResolveOptions, AHugeMountpointGivesAShortOneLineError) {
   Lists lists;
   const std::string value = std::string(200 * 1024, 'm') + "\n=site.wsgi:application";

@@ -18,7 +18,6 @@
 #include "pyfresh/directory_watcher.h"
 #include "pyfresh/file_identity.h"
 #include "pyfresh/filesystem.h"
-#include "pyfresh/fork_generation.h"
 
 namespace pyfresh {
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pyfresh/status.h"
+#include "pyfresh/status_or.h"
 
 namespace pyfresh {
 
@@ -37,6 +38,8 @@ class PackagePolicy {
   PackagePolicy() = default;
 
   // Validates every name; the error names the first bad one.
+  static StatusOr<PackagePolicy> Create(std::vector<std::string> packages, std::vector<std::string> exclude);
+  // The same, filling `out` (left alone on error).
   static Status Create(std::vector<std::string> packages, std::vector<std::string> exclude,
                        PackagePolicy* out);
 

@@ -8,8 +8,9 @@
 namespace pyfresh {
 
 // A recoverable error with a message meant for the user (it names the
-// culprit: the option and the bad value). Copyable.
-class Status {
+// culprit: the option and the bad value). Copyable. A Status must be looked
+// at: dropping one is a compile warning (-Werror in CI).
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }

@@ -1,10 +1,16 @@
-#include "conversions.h"
+// Conversions between Python objects and the core's types.
+
+#include "binding/conversions.h"
 
 #include <exception>
 #include <new>
+#include <string>
+#include <utility>
+#include <vector>
 
-namespace pyfresh_binding {
+namespace pyfresh::binding {
 
+// Converts a C++ exception escaping the core into a Python exception.
 PyObject* SetErrorFromCurrentException() {
   try {
     throw;
@@ -33,6 +39,91 @@ bool ToUtf8(PyObject* object, std::string* out, const char* what) {
   return true;
 }
 
+// Text the core kept verbatim (paths, app specs), as os functions spell it.
+PyObject* FromPathBytes(const std::string& value) {
+  return PyUnicode_DecodeFSDefaultAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
+}
+
+// Accepts a str (one path/name) or any iterable of str.
+bool ToStringList(PyObject* object, std::vector<std::string>* out, const char* what) {
+  if (PyUnicode_Check(object)) {
+    std::string value;
+    if (!ToUtf8(object, &value, what)) return false;
+    out->push_back(std::move(value));
+    return true;
+  }
+  PyObject* iterator = PyObject_GetIter(object);
+  if (iterator == nullptr) return false;
+  while (PyObject* item = PyIter_Next(iterator)) {
+    std::string value;
+    bool ok = ToUtf8(item, &value, what);
+    Py_DECREF(item);
+    if (!ok) {
+      Py_DECREF(iterator);
+      return false;
+    }
+    out->push_back(std::move(value));
+  }
+  Py_DECREF(iterator);
+  return !PyErr_Occurred();
+}
+
+PyObject* ToPyList(const std::vector<std::string>& values) {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(values.size()));
+  if (list == nullptr) return nullptr;
+  for (size_t i = 0; i < values.size(); ++i) {
+    PyObject* item = FromPathBytes(values[i]);
+    if (item == nullptr) {
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
+  }
+  return list;
+}
+
+// Module names are text in every locale: UTF-8, never the filesystem
+// encoding (ASCII under mod_wsgi with LANG=C would turn "donn\u00e9es" into
+// surrogates that match no module).
+PyObject* ToPyNameList(const std::vector<std::string>& names) {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(names.size()));
+  if (list == nullptr) return nullptr;
+  for (size_t i = 0; i < names.size(); ++i) {
+    PyObject* item = PyUnicode_DecodeUTF8(names[i].data(), static_cast<Py_ssize_t>(names[i].size()),
+                                          "surrogateescape");
+    if (item == nullptr) {
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
+  }
+  return list;
+}
+
+// A path, or an iterable of paths (str or bytes), as the filesystem's bytes.
+bool ToPathList(PyObject* object, std::vector<std::string>* out) {
+  auto append = [out](PyObject* item) {
+    PyObject* encoded = nullptr;
+    if (!PyUnicode_FSConverter(item, &encoded)) return false;
+    out->emplace_back(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
+    Py_DECREF(encoded);
+    return true;
+  };
+  if (PyUnicode_Check(object) || PyBytes_Check(object)) return append(object);
+  PyObject* iterator = PyObject_GetIter(object);
+  if (iterator == nullptr) return false;
+  while (PyObject* item = PyIter_Next(iterator)) {
+    bool ok = append(item);
+    Py_DECREF(item);
+    if (!ok) {
+      Py_DECREF(iterator);
+      return false;
+    }
+  }
+  Py_DECREF(iterator);
+  return !PyErr_Occurred();
+}
+
 bool ToPathBytes(PyObject* object, std::string* out, const char* what) {
   PyObject* path = PyOS_FSPath(object);
   if (path == nullptr) {
@@ -53,42 +144,4 @@ bool ToPathBytes(PyObject* object, std::string* out, const char* what) {
   return ok;
 }
 
-PyObject* FromPathBytes(const std::string& value) {
-  return PyUnicode_DecodeFSDefaultAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
-}
-
-namespace {
-
-PyObject* ToList(const std::vector<std::string>& values, PyObject* (*convert)(const std::string&)) {
-  PyObject* list = PyList_New(static_cast<Py_ssize_t>(values.size()));
-  if (list == nullptr) return nullptr;
-  for (size_t i = 0; i < values.size(); ++i) {
-    PyObject* item = convert(values[i]);
-    if (item == nullptr) {
-      Py_DECREF(list);
-      return nullptr;
-    }
-    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
-  }
-  return list;
-}
-
-PyObject* FromName(const std::string& name) {
-  return PyUnicode_DecodeUTF8(name.data(), static_cast<Py_ssize_t>(name.size()), "surrogateescape");
-}
-
-}  // namespace
-
-PyObject* ToPyList(const std::vector<std::string>& values) { return ToList(values, FromPathBytes); }
-
-PyObject* ToPyNameList(const std::vector<std::string>& names) { return ToList(names, FromName); }
-
-PyObject* RaiseConfigError(PyObject* module, const pyfresh::Status& status) {
-  PyObject* error_type = module == nullptr ? nullptr : PyObject_GetAttrString(module, "ConfigError");
-  if (error_type == nullptr) return nullptr;
-  PyErr_SetString(error_type, status.message().c_str());
-  Py_DECREF(error_type);
-  return nullptr;
-}
-
-}  // namespace pyfresh_binding
+}  // namespace pyfresh::binding

@@ -1,8 +1,7 @@
-// Conversions between Python objects and the core's C++ types, shared by
-// the binding's files. Every function follows the C API's convention: a
-// null result (or false) means a Python exception is set.
-#ifndef PYFRESH_BINDING_CONVERSIONS_H_
-#define PYFRESH_BINDING_CONVERSIONS_H_
+// Conversions between Python objects and the core's types, shared by the
+// binding's types. Each returns false / null with a Python exception set.
+#ifndef PYFRESH_PYTHON_BINDING_CONVERSIONS_H_
+#define PYFRESH_PYTHON_BINDING_CONVERSIONS_H_
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -10,36 +9,35 @@
 #include <string>
 #include <vector>
 
-#include "pyfresh/status.h"
+namespace pyfresh::binding {
 
-namespace pyfresh_binding {
-
-// Converts the C++ exception being handled into a Python exception; call
-// only inside a catch block.
+// Converts a C++ exception escaping the core into a Python exception; call
+// it from a catch block. Returns null.
 PyObject* SetErrorFromCurrentException();
 
-// A str as the bytes the core keeps: UTF-8, with surrogate-escaped bytes
-// (os.fsdecode() of non-UTF-8 paths) given back as they were.
+// `object` (a str) as UTF-8 bytes, surrogates escaped; `what` names it in
+// the TypeError.
 bool ToUtf8(PyObject* object, std::string* out, const char* what);
 
-// A path given as str, bytes or os.PathLike, as bytes.
+// One path given as str, bytes or os.PathLike, as the filesystem's bytes;
+// the TypeError says "`what` must be paths (str or os.PathLike)".
 bool ToPathBytes(PyObject* object, std::string* out, const char* what);
 
 // Text the core kept verbatim (paths, app specs), as os functions spell it.
 PyObject* FromPathBytes(const std::string& value);
 
-// A list of paths (FromPathBytes each).
+// Accepts a str (one path/name) or any iterable of str.
+bool ToStringList(PyObject* object, std::vector<std::string>* out, const char* what);
+
+// Paths as a list of str in the filesystem encoding.
 PyObject* ToPyList(const std::vector<std::string>& values);
 
-// A list of module names: UTF-8 in every locale, never the filesystem
-// encoding (ASCII under mod_wsgi with LANG=C would turn "donn\u00e9es" into
-// surrogates that match no module).
+// Module names as a list of str decoded as UTF-8.
 PyObject* ToPyNameList(const std::vector<std::string>& names);
 
-// Raises the module's ConfigError (pyfresh.ConfigError) with the core's
-// message; returns null.
-PyObject* RaiseConfigError(PyObject* module, const pyfresh::Status& status);
+// A path, or an iterable of paths (str or bytes), as the filesystem's bytes.
+bool ToPathList(PyObject* object, std::vector<std::string>* out);
 
-}  // namespace pyfresh_binding
+}  // namespace pyfresh::binding
 
-#endif  // PYFRESH_BINDING_CONVERSIONS_H_
+#endif  // PYFRESH_PYTHON_BINDING_CONVERSIONS_H_

@@ -10,8 +10,6 @@
 // The attributes (options.poll_interval, options.packages, ...) come from
 // the core's option table: a new option in config.h needs no code here.
 
-#include "options.h"
-
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -19,12 +17,13 @@
 #include <utility>
 #include <vector>
 
-#include "conversions.h"
+#include "binding/conversions.h"
+#include "binding/internal.h"
 #include "pyfresh/app_spec.h"
 #include "pyfresh/config.h"
 #include "pyfresh/package_policy.h"
 
-namespace pyfresh_binding {
+namespace pyfresh::binding {
 namespace {
 
 struct OptionsData {
@@ -650,4 +649,4 @@ int AddOptions(PyObject* module) {
   return PyModule_AddFunctions(module, option_functions);
 }
 
-}  // namespace pyfresh_binding
+}  // namespace pyfresh::binding

@@ -20,7 +20,7 @@ class AppSpec:
         self.text = text
         self.kind, self.target, self.callable = _core.parse_app_spec(text)
         if self.kind == "file":
-            self.target = os.path.abspath(self.target)
+            self.target = _core.absolute_path(self.target, os.getcwd())
             digest = hashlib.sha1(self.target.encode("utf-8", "surrogateescape")).hexdigest()[:12]
             # The module a file spec is executed as; a valid dotted name, so
             # the package policy can cover it like any other.

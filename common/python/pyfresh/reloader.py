@@ -110,6 +110,7 @@ class Reloader(_core.Gate):
         self._scope_label = options.origin_of("reload-scope")
         self._integration_watch = ()  # watch entries the integrations added (template folders)
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
+        self.on_stale = self._on_stale  # what the Gate calls when a request finds a stale file
         self.enabled = options.enabled is not False
         # Called with a reason string when a change needs a new process.
         self.restart_handler = restart_handler or restart.exit_for_restart
@@ -268,7 +269,8 @@ class Reloader(_core.Gate):
     # -- reloading -----------------------------------------------------------------
 
     def _on_stale(self):
-        """Called by Gate.__call__ when a tracked file is stale."""
+        """The Gate's on_stale: called by a request that finds a tracked file
+        stale."""
         owner, drained = self.begin_reload(self.drain_timeout)
         if not owner:
             return  # another thread reloaded while this one waited

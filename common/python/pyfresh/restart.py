@@ -34,9 +34,8 @@ import threading
 import time
 import wsgiref.util
 
+from ._core import RESTART_EXIT_STATUS  # 75, EX_TEMPFAIL: "try again"
 from .log import logger
-
-RESTART_EXIT_STATUS = 75  # EX_TEMPFAIL: "try again"
 
 
 def _flush_logs():

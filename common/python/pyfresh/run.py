@@ -20,7 +20,8 @@ import sys
 import threading
 import time
 
-RESTART_STATUS = 75
+from ._core import RESTART_EXIT_STATUS as RESTART_STATUS
+
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 

@@ -1,29 +1,21 @@
 """A small HTML site served with live reload on each host, and headless
 Chromium to watch it (the browser tests and bench/live_reload_bench.py).
 
-Hosts: `python3 -m pyfresh.serve`, uWSGI (tests/uwsgi/uwsgi_harness.py)
-and Apache + mod_wsgi daemon mode (tests/apache/apache_harness.py), each
-started on loopback with its own state, stopped by its pid.
+Hosts: `python3 -m pyfresh.serve`, uWSGI (uwsgi_harness.py) and Apache +
+mod_wsgi daemon mode (apache_harness.py), each started on loopback with its
+own state, stopped by its pid.
 """
 
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(HERE)
-for _folder in ("uwsgi", "apache"):
-    if os.path.join(TESTS, _folder) not in sys.path:
-        sys.path.insert(0, os.path.join(TESTS, _folder))
-
-import apache_harness  # noqa: E402
-import uwsgi_harness  # noqa: E402
+from . import apache_harness, uwsgi_harness
 
 PACKAGE = "lrsite"
 SPEC = PACKAGE + ".wsgi:application"

@@ -1,7 +1,7 @@
 """A Django project made by Django's own tools, and the edits made to it
 while it is served (issue 18). Shared by the engine test
 (tests/python/test_integrations_django.py) and the uWSGI and Apache tests,
-which load this file by path.
+which import it from pyfresh_testsupport.
 
 make_project(root) runs ``django-admin startproject mysite`` and
 ``manage.py startapp polls`` (Debian's python3-django), fills the app the
@@ -788,7 +788,7 @@ def readme_example(language, containing):
     """The README's example in a ```language block that contains
     `containing`, with its app package `blog` read as this project's `polls`
     (the README's examples name a project mysite with an app blog)."""
-    readme = Path(__file__).resolve().parents[1] / "README.md"
+    readme = Path(__file__).resolve().parents[3] / "README.md"
     blocks = [block for block in re.findall(r"```%s\n(.*?)```" % re.escape(language), readme.read_text(), re.S)
               if containing in block]
     if len(blocks) != 1:

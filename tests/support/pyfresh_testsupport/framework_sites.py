@@ -1,5 +1,5 @@
 """Flask and Bottle sites for issue 18's tests, shared by the engine, uWSGI
-and Apache tests (which load this file by path). Each writer puts a package
+and Apache tests (imported from pyfresh_testsupport). Each writer puts a package
 `name` under `root` (the directory the host puts on sys.path) with a
 `name.wsgi:application`, and returns what the tests edit.
 

@@ -1,6 +1,6 @@
 """Issue 17's scenarios ("never serve stale code"), shared by the uWSGI and
 the Apache integration tests (tests/uwsgi/test_never_stale.py,
-tests/apache/test_apache_never_stale.py), which load this file by path.
+tests/apache/test_apache_never_stale.py), which import it from here.
 
 Each scenario has a set-up function that writes an app under a directory
 (the directory the host puts on sys.path) and a run function that drives a

@@ -24,7 +24,7 @@ STOP_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 15.0
 PORT_ATTEMPTS = 5
 
-SOURCE_DIR = Path(os.environ.get("PYFRESH_SOURCE_DIR") or Path(__file__).resolve().parents[2])
+SOURCE_DIR = Path(os.environ.get("PYFRESH_SOURCE_DIR") or Path(__file__).resolve().parents[3])
 
 
 def build_dir_from_env():

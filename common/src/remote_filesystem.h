@@ -1,6 +1,6 @@
-// Private: parts of the inotify watcher exposed for unit tests. Not installed.
-#ifndef PYFRESH_SRC_INOTIFY_WATCHER_INTERNAL_H_
-#define PYFRESH_SRC_INOTIFY_WATCHER_INTERNAL_H_
+// Private: which filesystems inotify cannot be trusted on. Not installed.
+#ifndef PYFRESH_SRC_REMOTE_FILESYSTEM_H_
+#define PYFRESH_SRC_REMOTE_FILESYSTEM_H_
 
 #include <cstdint>
 
@@ -15,4 +15,4 @@ const char* RemoteFilesystemName(uint64_t f_type);
 }  // namespace internal
 }  // namespace pyfresh
 
-#endif  // PYFRESH_SRC_INOTIFY_WATCHER_INTERNAL_H_
+#endif  // PYFRESH_SRC_REMOTE_FILESYSTEM_H_
