@@ -36,7 +36,7 @@ namespace {
 using pyfresh::apache::ServerConfig;
 
 // The environment variable (and so the WSGI environ key) carrying the
-// serialized configuration. pyfresh/mod_wsgi_entry.py reads the same name.
+// serialized configuration. pyfresh/hosts/mod_wsgi.py reads the same name.
 constexpr char kEnvironmentName[] = "PYFRESH_CONFIG";
 
 ServerConfig* GetServerConfig(server_rec* server) {

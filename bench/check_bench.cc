@@ -70,7 +70,7 @@ void RunCheck(benchmark::State& state, bool polling, double interval_seconds) {
   options.force_polling = polling;
   options.poll_interval_ns = static_cast<int64_t>(interval_seconds * 1e9);
   pyfresh::ChangeDetector detector(options, pyfresh::RealFilesystem(), pyfresh::RealClock(),
-                                   pyfresh::CreateInotifyWatcher, [](std::string_view) {});
+                                   pyfresh::CreateInotifyWatcher, [](pyfresh::LogLevel, std::string_view) {});
   detector.Track(paths);
   detector.Check();  // starts watching and does the one full comparison
   for (auto _ : state) {

@@ -128,7 +128,7 @@ def uwsgi_binary():
 
 
 def check_build(build_dir):
-    for needed in ("uwsgi_plugin/pyfresh_plugin.so", "python/pyfresh/__init__.py", "python/pyfresh/uwsgi_host.py"):
+    for needed in ("uwsgi_plugin/pyfresh_plugin.so", "python/pyfresh/__init__.py", "python/pyfresh/hosts/uwsgi.py"):
         if not os.path.exists(os.path.join(build_dir, needed)):
             sys.exit("%s is missing: build with the uWSGI plugin first (bash scripts/build.sh %s)"
                      % (os.path.join(build_dir, needed), build_dir))

@@ -69,7 +69,7 @@ def main():
     with_stream = per_call_ns(consume(stream))
     # mod_wsgi builds a new environ, with a new PYFRESH_CONFIG string (its
     # hash not yet computed), for every request: so do both sides here.
-    from pyfresh import mod_wsgi_entry
+    from pyfresh.hosts import mod_wsgi as mod_wsgi_entry
     from pyfresh.config import serialize_config
     config = serialize_config([("app", "benchapp.wsgi:application"), ("packages", "benchapp")]).encode("utf-8")
 

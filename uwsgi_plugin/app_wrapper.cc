@@ -7,7 +7,7 @@
 namespace pyfresh_uwsgi {
 namespace {
 
-constexpr char kHostModule[] = "pyfresh.uwsgi_host";
+constexpr char kHostModule[] = "pyfresh.hosts.uwsgi";
 
 // A new reference to [(name, value, display), ...] or null with an error set.
 PyObject* PairsToPython(const std::vector<EnginePair>& pairs) {

@@ -11,7 +11,7 @@
 
 namespace pyfresh_uwsgi {
 
-// In app `app_id`'s interpreter, pyfresh.uwsgi_host.wrap() builds a
+// In app `app_id`'s interpreter, pyfresh.hosts.uwsgi.wrap() builds a
 // pyfresh.Reloader for `spec` that serves the callable uWSGI loaded, and
 // the Reloader becomes the app's callable. In the master (before fork) the
 // workers' copies of the app get it too. uwsgi_apps lives in shared memory:
@@ -28,7 +28,7 @@ pyfresh::Status WrapApp(int app_id, const std::string& spec, const std::vector<E
 // in the interpreter the app would have run in (the main one for the main
 // app or with single-interpreter; a new sub-interpreter, set up as the
 // python plugin sets up a mount's, otherwise),
-// pyfresh.uwsgi_host.serve_unloaded() builds a Reloader for `spec` that
+// pyfresh.hosts.uwsgi.serve_unloaded() builds a Reloader for `spec` that
 // answers with the error response until a save fixes the code, and the
 // python plugin adds it as the app at `mountpoint` (in the master before
 // fork, so the workers have it too). *served is false, and nothing is

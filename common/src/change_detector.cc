@@ -117,7 +117,7 @@ ChangeDetector::ChangeDetector(DetectorOptions options, const Filesystem& filesy
 ChangeDetector::~ChangeDetector() = default;
 
 void ChangeDetector::Track(const std::string& path) {
-  std::vector<std::string> messages;
+  std::vector<LogLine> messages;
   {
     DetectorLock lock(mutex_);
     TrackLocked(path);
@@ -128,7 +128,7 @@ void ChangeDetector::Track(const std::string& path) {
 }
 
 void ChangeDetector::Track(const std::vector<std::string>& paths) {
-  std::vector<std::string> messages;
+  std::vector<LogLine> messages;
   {
     DetectorLock lock(mutex_);
     for (const std::string& path : paths) TrackLocked(path);
@@ -170,7 +170,7 @@ void ChangeDetector::AcceptSeen(const std::vector<std::string>& paths) {
 
 std::vector<std::string> ChangeDetector::Unsettled(const std::vector<std::string>& paths) {
   std::vector<std::string> unsettled;
-  std::vector<std::string> messages;
+  std::vector<LogLine> messages;
   {
     DetectorLock lock(mutex_);
     DrainWindow window(&draining_);
@@ -224,7 +224,7 @@ bool ChangeDetector::Check() {
 bool ChangeDetector::CheckNow() { return CheckLocked(/*compare_polled_now=*/true); }
 
 bool ChangeDetector::CheckLocked(bool compare_polled_now) {
-  std::vector<std::string> messages;
+  std::vector<LogLine> messages;
   bool stale;
   {
     DetectorLock lock(mutex_);
@@ -336,7 +336,7 @@ void ChangeDetector::StartLocked(bool restart) {
   last_full_check_ns_ = clock_.NowNs();
   if (options_.force_polling) {
     method_ = DetectionMethod::kPolling;
-    LogLocked("pyfresh: polling " + PollingSummaryLocked());
+    LogLocked(LogLevel::kInfo, "pyfresh: polling " + PollingSummaryLocked());
     CompareAllLocked();
     return;
   }
@@ -360,10 +360,11 @@ void ChangeDetector::StartLocked(bool restart) {
   const std::string polled =
       polled_.empty() ? "" : " (" + std::to_string(polled_.size()) + " of them polled)";
   if (restart) {
-    LogLocked("pyfresh: inotify events were lost or a watched directory went away; watching " +
+    LogLocked(LogLevel::kInfo,
+              "pyfresh: inotify events were lost or a watched directory went away; watching " +
               summary + " again" + polled);
   } else {
-    LogLocked("pyfresh: watching " + summary + " with inotify" + polled);
+    LogLocked(LogLevel::kInfo, "pyfresh: watching " + summary + " with inotify" + polled);
   }
   CompareAllLocked();
 }
@@ -371,7 +372,8 @@ void ChangeDetector::StartLocked(bool restart) {
 void ChangeDetector::FallBackToPollingLocked(const std::string& reason) {
   ResetWatchingLocked();
   method_ = DetectionMethod::kPolling;
-  LogLocked("pyfresh: inotify unavailable (" + reason + "), polling " + PollingSummaryLocked());
+  LogLocked(LogLevel::kWarning,
+            "pyfresh: inotify unavailable (" + reason + "), polling " + PollingSummaryLocked());
   // Whatever happened while watching was not seen: compare everything.
   last_full_check_ns_ = clock_.NowNs();
   CompareAllLocked();
@@ -388,7 +390,8 @@ bool ChangeDetector::WatchLocked(const std::string& directory, std::string* erro
   if (!status.ok()) {
     *error = status.message();
     unwatchable_directories_.emplace(directory, status.message());
-    LogLocked("pyfresh: " + status.message() + "; polling the files there on every check instead");
+    LogLocked(LogLevel::kWarning,
+              "pyfresh: " + status.message() + "; polling the files there on every check instead");
     return false;
   }
   watched_directories_.insert(directory);
@@ -598,11 +601,13 @@ void ChangeDetector::PublishLocked() {
                     std::memory_order_release);
 }
 
-void ChangeDetector::LogLocked(std::string message) { pending_log_.push_back(std::move(message)); }
+void ChangeDetector::LogLocked(LogLevel level, std::string message) {
+  pending_log_.push_back(LogLine{level, std::move(message)});
+}
 
-void ChangeDetector::EmitLog(std::vector<std::string>* messages) const {
+void ChangeDetector::EmitLog(std::vector<LogLine>* lines) const {
   if (!log_) return;
-  for (const std::string& message : *messages) log_(message);
+  for (const LogLine& line : *lines) log_(line.level, line.message);
 }
 
 }  // namespace pyfresh

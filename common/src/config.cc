@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "pyfresh/app_spec.h"
+#include "pyfresh/limits.h"
 #include "pyfresh/package_policy.h"
 #include "text.h"
 
@@ -37,33 +38,33 @@ struct OptionName {
   std::optional<double> Config::*seconds;
   std::optional<std::vector<std::string>> Config::*list;
   Status (*validate_item)(std::string_view);
+  double max_seconds;  // kSeconds: the bound (pyfresh/limits.h)
 };
 
 constexpr OptionName kOptions[] = {
-    {"enabled", Option::kEnabled, OptionKind::kSwitch, &Config::enabled, nullptr, nullptr, nullptr},
-    {"app", Option::kApp, OptionKind::kText, nullptr, nullptr, nullptr, nullptr},
-    {"packages", Option::kPackages, OptionKind::kNames, nullptr, nullptr, &Config::packages, ValidatePackageName},
-    {"exclude", Option::kExclude, OptionKind::kNames, nullptr, nullptr, &Config::exclude, ValidateModuleName},
-    {"debug", Option::kDebug, OptionKind::kSwitch, &Config::debug, nullptr, nullptr, nullptr},
+    {"enabled", Option::kEnabled, OptionKind::kSwitch, &Config::enabled, nullptr, nullptr, nullptr, 0},
+    {"app", Option::kApp, OptionKind::kText, nullptr, nullptr, nullptr, nullptr, 0},
+    {"packages", Option::kPackages, OptionKind::kNames, nullptr, nullptr, &Config::packages, ValidatePackageName, 0},
+    {"exclude", Option::kExclude, OptionKind::kNames, nullptr, nullptr, &Config::exclude, ValidateModuleName, 0},
+    {"debug", Option::kDebug, OptionKind::kSwitch, &Config::debug, nullptr, nullptr, nullptr, 0},
     {"poll-interval", Option::kPollInterval, OptionKind::kSeconds, nullptr, &Config::poll_interval_seconds, nullptr,
-     nullptr},
-    {"watch", Option::kWatch, OptionKind::kPaths, nullptr, nullptr, &Config::watch, ValidatePathValue},
-    {"restart-on", Option::kRestartOn, OptionKind::kPaths, nullptr, nullptr, &Config::restart_on, ValidatePathValue},
+     nullptr, kMaxPollIntervalSeconds},
+    {"watch", Option::kWatch, OptionKind::kPaths, nullptr, nullptr, &Config::watch, ValidatePathValue, 0},
+    {"restart-on", Option::kRestartOn, OptionKind::kPaths, nullptr, nullptr, &Config::restart_on, ValidatePathValue, 0},
     {"watch-ignore", Option::kWatchIgnore, OptionKind::kPaths, nullptr, nullptr, &Config::watch_ignore,
-     ValidateNamePattern},
+     ValidateNamePattern, 0},
     {"drain-timeout", Option::kDrainTimeout, OptionKind::kSeconds, nullptr, &Config::drain_timeout_seconds, nullptr,
-     nullptr},
+     nullptr, kMaxDrainTimeoutSeconds},
     // Integration names are checked as words by ParseIntegrations.
     {"integrations", Option::kIntegrations, OptionKind::kIntegrations, nullptr, nullptr, &Config::integrations,
-     nullptr},
-    {"live-reload", Option::kLiveReload, OptionKind::kSwitch, &Config::live_reload, nullptr, nullptr, nullptr},
-    {"reload-scope", Option::kReloadScope, OptionKind::kReloadScope, nullptr, nullptr, nullptr, nullptr},
+     nullptr, 0},
+    {"live-reload", Option::kLiveReload, OptionKind::kSwitch, &Config::live_reload, nullptr, nullptr, nullptr, 0},
+    {"reload-scope", Option::kReloadScope, OptionKind::kReloadScope, nullptr, nullptr, nullptr, nullptr, 0},
 };
 
 constexpr char kKnownOptions[] =
     "enabled, app, packages, exclude, debug, poll-interval, watch, restart-on, watch-ignore, drain-timeout, integrations, "
     "live-reload, reload-scope";
-constexpr double kMaxPollIntervalSeconds = 86400;
 
 const OptionName* FindOption(std::string_view name) {
   for (const OptionName& entry : kOptions) {
@@ -251,7 +252,10 @@ Status ParsePath(std::string_view label, std::string_view value, bool allow_empt
   return Status::Ok();
 }
 
-Status ParseSeconds(std::string_view label, std::string_view value, std::optional<double>* out) {
+std::string FormatSeconds(double seconds);
+
+// `max_seconds`: the option's bound (pyfresh/limits.h).
+Status ParseSeconds(std::string_view label, std::string_view value, double max_seconds, std::optional<double>* out) {
   const Status invalid = OptionError(
       label, "invalid value " + QuoteForMessage(value) +
                  " (expected a number of seconds, e.g. \"0\", \"0.5\", \"2s\" or \"250ms\")");
@@ -286,9 +290,9 @@ Status ParseSeconds(std::string_view label, std::string_view value, std::optiona
   if (result.ec != std::errc() || result.ptr != last) return invalid;
   const double seconds = number / scale;
   if (!std::isfinite(seconds) || seconds < 0) return invalid;
-  if (seconds > kMaxPollIntervalSeconds) {
-    return OptionError(label, "invalid value " + QuoteForMessage(value) +
-                                  " (more than 86400 seconds, one day)");
+  if (seconds > max_seconds) {
+    return OptionError(label, "invalid value " + QuoteForMessage(value) + " (more than " +
+                                  FormatSeconds(max_seconds) + " seconds)");
   }
   *out = seconds;
   return Status::Ok();
@@ -356,7 +360,7 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
     case Option::kExclude:
       return ParseList(label, value, "module name", allow_empty_list, ValidateModuleName, &config->exclude);
     case Option::kPollInterval:
-      return ParseSeconds(label, value, &config->poll_interval_seconds);
+      return ParseSeconds(label, value, kMaxPollIntervalSeconds, &config->poll_interval_seconds);
     case Option::kWatch:
       return ParsePath(label, value, allow_empty_list, &config->watch);
     case Option::kRestartOn:
@@ -364,7 +368,7 @@ Status SetOption(Config* config, std::string_view name, std::string_view value,
     case Option::kWatchIgnore:
       return ParsePath(label, value, allow_empty_list, &config->watch_ignore, ValidateNamePattern);
     case Option::kDrainTimeout:
-      return ParseSeconds(label, value, &config->drain_timeout_seconds);
+      return ParseSeconds(label, value, kMaxDrainTimeoutSeconds, &config->drain_timeout_seconds);
     case Option::kIntegrations:
       return ParseIntegrations(label, value, &config->integrations);
     case Option::kReloadScope:
@@ -429,9 +433,9 @@ Status Config::Validate() const {
   for (const OptionName& entry : kOptions) {
     if (entry.seconds != nullptr && (this->*entry.seconds).has_value()) {
       const double seconds = *(this->*entry.seconds);
-      if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxPollIntervalSeconds) {
+      if (!std::isfinite(seconds) || seconds < 0 || seconds > entry.max_seconds) {
         return OptionError(entry.name, "invalid value " + QuoteForMessage(FormatSeconds(seconds)) +
-                                           " (expected 0 to 86400 seconds)");
+                                           " (expected 0 to " + FormatSeconds(entry.max_seconds) + " seconds)");
       }
     }
     if (entry.list != nullptr && entry.validate_item != nullptr && (this->*entry.list).has_value()) {
@@ -467,11 +471,12 @@ Status Config::SetSeconds(std::string_view name, double seconds, std::string_vie
   if (entry->seconds == nullptr) return OptionError(label, "expects text, not a number");
   if (!std::isfinite(seconds) || seconds < 0) {
     return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
-                                  " (expected a number of seconds from 0 to 86400)");
+                                  " (expected a number of seconds from 0 to " + FormatSeconds(entry->max_seconds) +
+                                  ")");
   }
-  if (seconds > kMaxPollIntervalSeconds) {
+  if (seconds > entry->max_seconds) {
     return OptionError(label, "invalid value " + QuoteForMessage(FormatSecondsForMessage(seconds)) +
-                                  " (more than 86400 seconds, one day)");
+                                  " (more than " + FormatSeconds(entry->max_seconds) + " seconds)");
   }
   this->*entry->seconds = seconds;
   return Status::Ok();

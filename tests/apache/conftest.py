@@ -17,7 +17,7 @@ def built_module():
     """The suite tests the build tree: mod_pyfresh.so, the entry script and
     the pyfresh package must be there (ctest sets PYFRESH_BUILD_DIR)."""
     for path in (harness.module_path(), harness.entry_script(),
-                 os.path.join(harness.python_dir(), "pyfresh", "mod_wsgi_entry.py")):
+                 os.path.join(harness.python_dir(), "pyfresh", "hosts", "mod_wsgi.py")):
         assert os.path.exists(path), "%s is missing: build the project first" % path
 
 

@@ -1,4 +1,4 @@
-"""pyfresh.mod_wsgi_entry, called the way mod_wsgi calls the installed
+"""pyfresh.hosts.mod_wsgi, called the way mod_wsgi calls the installed
 pyfresh.wsgi, in this process (no httpd): what it does with PYFRESH_CONFIG."""
 
 import sys
@@ -9,7 +9,7 @@ import pytest
 
 from pyfresh_testsupport import apache_harness as harness
 import pyfresh
-from pyfresh import mod_wsgi_entry
+from pyfresh.hosts import mod_wsgi as mod_wsgi_entry
 
 APP = """\
 import os

@@ -62,7 +62,7 @@ def test_the_entry_script_is_installed_at_the_documented_path(destdir):
     script = installed(destdir, os.path.join(prefix, "share", "pyfresh", "pyfresh.wsgi"))
     with open(script) as handle:
         text = handle.read()
-    assert "from pyfresh.mod_wsgi_entry import application" in text
+    assert "from pyfresh.hosts.mod_wsgi import application" in text
     compile(text, script, "exec")  # valid Python
 
 

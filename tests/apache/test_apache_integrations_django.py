@@ -73,10 +73,6 @@ def django_httpd(workspace):
         httpd.stop()
 
 
-def _report(failed):
-    return "\n".join("%s: %s (%r)" % (name, problem, response) for name, problem, response in failed)
-
-
 def test_django_edits_show_on_both_daemon_processes_and_the_admin_works(django_httpd):
     httpd, root, client = django_httpd("edits", processes=2)
     admin = project.Client(httpd.port)
@@ -84,7 +80,7 @@ def test_django_edits_show_on_both_daemon_processes_and_the_admin_works(django_h
     passed, failed = project.run_edits(root, client, admin, repeat=2, processes=2)
     print("Apache daemon, 2 processes: %d of %d edit kinds shown by every request after the save until both processes answered: %s"
           % (len(passed), len(passed) + len(failed), ", ".join(passed)))
-    assert not failed, _report(failed) + "\n" + httpd.log()[-6000:]
+    assert not failed, project.report_failures(failed) + "\n" + httpd.log()[-6000:]
     project.admin_round_trip(admin, "posted-apache")
     for _ in range(4):
         assert "[posted-apache]" in client.get("/polls/1/").text
@@ -112,7 +108,7 @@ def test_django_representative_edits_in_embedded_mode(django_httpd):
     chosen = project.representative()
     passed, failed = project.run_edits(root, client, admin, chosen=chosen, repeat=2)
     print("Apache embedded: %d of %d edit kinds shown: %s" % (len(passed), len(chosen), ", ".join(passed)))
-    assert not failed, _report(failed) + "\n" + httpd.log()[-6000:]
+    assert not failed, project.report_failures(failed) + "\n" + httpd.log()[-6000:]
     project.admin_round_trip(admin, "posted-embedded")
     assert not project.warnings_in(httpd.log())
 
@@ -139,7 +135,7 @@ def test_the_readmes_daemon_vhost_as_written_reloads_edits_and_restarts_on_a_set
         admin = project.Client(httpd.port)
         admin.login()
         passed, failed = project.run_edits(root, client, admin, chosen=project.representative())
-        assert not failed, _report(failed) + "\n" + httpd.log()[-6000:]
+        assert not failed, project.report_failures(failed) + "\n" + httpd.log()[-6000:]
         answers = project.watch_settings_edit(client, root)
         assert "old" not in answers and answers[-1] == "new", (answers[:20], httpd.log()[-4000:])
     finally:

@@ -267,6 +267,26 @@ TEST_F(ChangeDetectorTest, PollingWithZeroIntervalComparesEveryCheck) {
   EXPECT_EQ(detector->StalePaths(), std::vector<std::string>{kB});
 }
 
+// Each log line carries its level: hosts map it, never the message's words.
+TEST_F(ChangeDetectorTest, LogLinesCarryTheirLevel) {
+  hub_.fail_watch.insert("/mnt/nfs");
+  fs_.Create(kA, 5 * kSecond, 100);
+  fs_.Create("/mnt/nfs/shared.py", 5 * kSecond, 10);
+  auto watching = Make();
+  watching->Track(std::vector<std::string>{kA, "/mnt/nfs/shared.py"});
+  EXPECT_FALSE(watching->Check());
+  // The unwatchable directory (a warning), then the method in use (info).
+  EXPECT_EQ(log_.levels(), (std::vector<LogLevel>{LogLevel::kWarning, LogLevel::kInfo})) << log_.joined();
+
+  LogCollector fallback_log;
+  hub_.fail_create = true;
+  ChangeDetector fallback(DetectorOptions{}, fs_, clock_, hub_.Factory(), fallback_log.Sink());
+  fallback.Track(kA);
+  EXPECT_FALSE(fallback.Check());
+  EXPECT_EQ(fallback_log.levels(), std::vector<LogLevel>{LogLevel::kWarning}) << fallback_log.joined();
+  EXPECT_STREQ(LogLevelName(LogLevel::kWarning), "warning");
+}
+
 TEST_F(ChangeDetectorTest, FallsBackToPollingWhenTheFactoryFails) {
   hub_.fail_create = true;
   fs_.Create(kA, kSecond, 1);
@@ -274,8 +294,8 @@ TEST_F(ChangeDetectorTest, FallsBackToPollingWhenTheFactoryFails) {
   // The sink may call back into the detector: no lock is held.
   std::vector<DetectionMethod> seen;
   detector = std::make_unique<ChangeDetector>(DetectorOptions{}, fs_, clock_, hub_.Factory(),
-                                              [&](std::string_view message) {
-                                                log_.Sink()(message);
+                                              [&](LogLevel level, std::string_view message) {
+                                                log_.Sink()(level, message);
                                                 seen.push_back(detector->method());
                                               });
   detector->Track(kA);

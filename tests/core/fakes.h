@@ -296,14 +296,19 @@ inline std::vector<std::string> FakeWatcherHub::Watched() const {
 class LogCollector {
  public:
   ChangeDetector::LogSink Sink() {
-    return [this](std::string_view message) {
+    return [this](LogLevel level, std::string_view message) {
       std::lock_guard<std::mutex> lock(mutex_);
       lines_.emplace_back(message);
+      levels_.push_back(level);
     };
   }
   std::vector<std::string> lines() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return lines_;
+  }
+  std::vector<LogLevel> levels() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return levels_;
   }
   std::string joined() const {
     std::string all;
@@ -314,6 +319,7 @@ class LogCollector {
  private:
   mutable std::mutex mutex_;
   std::vector<std::string> lines_;
+  std::vector<LogLevel> levels_;
 };
 
 }  // namespace testing

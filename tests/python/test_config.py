@@ -145,7 +145,7 @@ def test_uwsgi_watch_reaching_too_far_is_named_as_uwsgi_spells_it(app, on_path):
     """The plugin's pairs (here without their display names) are read by
     the core once; the engine's own message names pyfresh-watch, not the
     Python keyword watch=."""
-    from pyfresh import uwsgi_host
+    from pyfresh.hosts import uwsgi as uwsgi_host
     from pyfresh.watch import WatchTooLarge
 
     app.write("wsgi", "def application(e, s):\n    return []\n")
@@ -159,7 +159,7 @@ def test_apache_config_text_is_parsed_once(app, on_path, monkeypatch):
     """mod_wsgi_entry reads PYFRESH_CONFIG into Options once per distinct
     text and hands that object to the Reloader, which re-parses nothing."""
     from conftest import RELOAD_SCOPE
-    from pyfresh import mod_wsgi_entry
+    from pyfresh.hosts import mod_wsgi as mod_wsgi_entry
 
     app.write("wsgi", "def application(environ, start_response):\n"
                       "    start_response('200 OK', [])\n    return [b'hi']\n")

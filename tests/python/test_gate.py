@@ -1,5 +1,6 @@
 """The request gate: reloads and requests never overlap within a process."""
 
+import logging
 import sys
 import threading
 import time
@@ -128,3 +129,37 @@ def test_gate_calls_the_on_stale_callable_it_is_given(tmp_path):
     gate.on_stale = None
     assert gate({}, None) == [b"app"]
     assert len(calls) == 1
+
+
+def test_detector_log_lines_carry_their_level(tmp_path):
+    # The core gives each line its logging level; nothing reads the words.
+    watched = tmp_path / "watched.py"
+    watched.write_text("A = 1\n")
+    lines = []
+    detector = pyfresh._core.Detector(log=lambda level, message: lines.append((level, message)))
+    detector.track(str(watched))
+    assert detector.check() is False
+    assert lines == [(logging.INFO, "pyfresh: watching 1 file in 1 directory with inotify")]
+    # wait() releases the GIL around the core; its lines reach Python too.
+    waited = []
+    waiting = pyfresh._core.Detector(log=lambda level, message: waited.append((level, message)))
+    waiting.track(str(watched))
+    assert waiting.wait(0.01) is False
+    assert waited == [(logging.INFO, "pyfresh: watching 1 file in 1 directory with inotify")]
+
+
+def test_detector_log_callback_errors_reach_the_caller(tmp_path):
+    watched = tmp_path / "watched.py"
+    watched.write_text("A = 1\n")
+
+    def failing(level, message):
+        raise LookupError(message)
+
+    detector = pyfresh._core.Detector(log=failing)
+    detector.track(str(watched))
+    try:
+        detector.check()
+    except LookupError as exc:
+        assert "watching" in str(exc)
+    else:
+        raise AssertionError("the log callback's exception was lost")

@@ -44,7 +44,7 @@ class Served:
         self.log_path = root.parent / ("server-%d.log" % self.port)
         serve = ["-m", "pyfresh.serve"]
         if prelude:  # code run first, then pyfresh.serve's main
-            serve = ["-c", "%s\nimport sys\nfrom pyfresh.serve import main\nmain(sys.argv[1:])" % prelude]
+            serve = ["-c", "%s\nimport sys\nfrom pyfresh.hosts.serve import main\nmain(sys.argv[1:])" % prelude]
         command = [PYTHON, "-m", "pyfresh.run", "--", PYTHON] + serve + [
             "mysite.wsgi:application", "--packages", *packages, "--exclude", *project.EXCLUDE,
             "--path", str(root), "--port", str(self.port), *extra,
@@ -103,10 +103,6 @@ def served(tmp_path):
         print("==== server log ====\n" + server.log())
 
 
-def _report(failed):
-    return "\n".join("%s: %s (%r)" % (name, problem, response) for name, problem, response in failed)
-
-
 def test_django_project_every_edit_shows_on_the_next_request_and_the_admin_works(served):
     server = served()
     root, client = server.root, server.client
@@ -116,7 +112,7 @@ def test_django_project_every_edit_shows_on_the_next_request_and_the_admin_works
 
     passed, failed = project.run_edits(root, client, admin)
     print("passed %d of %d edit kinds: %s" % (len(passed), len(passed) + len(failed), ", ".join(passed)))
-    assert not failed, _report(failed)
+    assert not failed, project.report_failures(failed)
     assert len(passed) >= 20
 
     # The admin with the reloaded classes: change form GET and POST.
@@ -186,5 +182,5 @@ def test_without_the_django_integration_edits_are_missed(served):
     passed, failed = project.run_edits(server.root, server.client, admin)
     missed = {name for name, _problem, _response in failed}
     assert {"function view body", "class-based view", "new route, view and template in the app",
-            "template tag", "app template"} <= missed, (passed, _report(failed))
+            "template tag", "app template"} <= missed, (passed, project.report_failures(failed))
     assert "Django integration on" not in server.log()

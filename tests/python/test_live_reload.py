@@ -2,7 +2,6 @@
 the script and how, the /_pyfresh/ endpoint, and the change token's rules.
 The browser side: tests/browser."""
 
-import importlib.util
 import os
 import re
 import threading
@@ -395,13 +394,10 @@ def test_flask_pages_get_the_script_and_streams_do_not(app, on_path):
 
 
 def test_django_pages_get_the_script(tmp_path, serve):
-    """A startproject + startapp project (tests/support/pyfresh_testsupport/django_project.py): Django's
+    """A startproject + startapp project (pyfresh_testsupport.django_project): Django's
     CommonMiddleware declares Content-Length, so its pages get the script."""
-    spec = importlib.util.spec_from_file_location(
-        "django_project", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                       "django_project.py"))
-    project = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(project)
+    from pyfresh_testsupport import django_project as project
+
     if not project.django_available():
         pytest.skip("python3-django is not installed (scripts/install-deps.sh)")
     root = project.make_project(tmp_path / "site")

@@ -44,7 +44,7 @@ def test_wsgi_file_app(uwsgi, app_root):
         "from shop import views\n"
         "MARK = 'file-v1'\n"
         "def application(environ, start_response):\n"
-        "    host = sys.modules.get('pyfresh.uwsgi_host')\n"
+        "    host = sys.modules.get('pyfresh.hosts.uwsgi')\n"
         "    body = json.dumps({'version': views.version(), 'mark': MARK,\n"
         "                       'reloaders': sorted(host.reloaders()) if host else None}).encode()\n"
         "    start_response('200 OK', [('Content-Type', 'application/json')])\n"

@@ -42,7 +42,7 @@ def test_cmake_install_puts_the_plugin_in_uwsgis_plugin_dir(build_dir, uwsgi_bin
 
     # The installed plugin and package serve an app (uWSGI would find the
     # plugin in its plugin dir; here the same dir under DESTDIR).
-    package = next(destdir.rglob("pyfresh/uwsgi_host.py")).parent.parent
+    package = next(destdir.rglob("pyfresh/hosts/uwsgi.py")).parent.parent.parent
     apps = tmp_path / "apps"
     apps.mkdir()
     (apps / "hello.py").write_text("def application(environ, start_response):\n"

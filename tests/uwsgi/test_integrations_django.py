@@ -25,10 +25,6 @@ def start(uwsgi, root, processes=2, extra=()):
     return project.Client(uwsgi.port)
 
 
-def _report(failed):
-    return "\n".join("%s: %s (%r)" % (name, problem, response) for name, problem, response in failed)
-
-
 def test_django_edits_show_on_both_workers_and_the_admin_works(uwsgi, app_root):
     root = project.make_project(app_root / "site")
     client = start(uwsgi, root)
@@ -37,7 +33,7 @@ def test_django_edits_show_on_both_workers_and_the_admin_works(uwsgi, app_root):
     passed, failed = project.run_edits(root, client, admin, repeat=2, processes=2)
     print("uWSGI, 2 workers: %d of %d edit kinds shown by every request after the save until both workers answered: %s"
           % (len(passed), len(passed) + len(failed), ", ".join(passed)))
-    assert not failed, _report(failed) + "\n" + uwsgi.log()
+    assert not failed, project.report_failures(failed) + "\n" + uwsgi.log()
     project.admin_round_trip(admin, "posted-uwsgi")
     for _ in range(4):
         assert "[posted-uwsgi]" in client.get("/polls/1/").text
@@ -85,7 +81,7 @@ def test_the_readmes_ini_as_written_reloads_edits_and_restarts_on_a_settings_edi
     admin = project.Client(uwsgi.port)
     admin.login()
     passed, failed = project.run_edits(root, client, admin, chosen=project.representative())
-    assert not failed, _report(failed) + "\n" + uwsgi.log()
+    assert not failed, project.report_failures(failed) + "\n" + uwsgi.log()
     answers = project.watch_settings_edit(client, root)
     assert "old" not in answers and answers[-1] == "new", (answers[:20], uwsgi.log_lines("pyfresh")[-4:])
     uwsgi.assert_healthy()

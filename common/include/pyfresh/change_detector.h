@@ -18,6 +18,7 @@
 #include "pyfresh/directory_watcher.h"
 #include "pyfresh/file_identity.h"
 #include "pyfresh/filesystem.h"
+#include "pyfresh/log_sink.h"
 
 namespace pyfresh {
 
@@ -83,7 +84,7 @@ struct DetectorOptions {
 class ChangeDetector {
  public:
   using WatcherFactory = std::function<Status(std::unique_ptr<DirectoryWatcher>*)>;
-  using LogSink = std::function<void(std::string_view message)>;
+  using LogSink = pyfresh::LogSink;
 
   ChangeDetector(DetectorOptions options, const Filesystem& filesystem, const Clock& clock,
                  WatcherFactory make_watcher, LogSink log);
@@ -193,8 +194,12 @@ class ChangeDetector {
   void OnEntryLocked(const std::string& directory, const std::string& name, EntryEvent event);
   std::string PollingSummaryLocked() const;
   void PublishLocked();
-  void LogLocked(std::string message);
-  void EmitLog(std::vector<std::string>* messages) const;
+  struct LogLine {
+    LogLevel level;
+    std::string message;
+  };
+  void LogLocked(LogLevel level, std::string message);
+  void EmitLog(std::vector<LogLine>* lines) const;
 
   const DetectorOptions options_;
   const Filesystem& filesystem_;
@@ -220,8 +225,9 @@ class ChangeDetector {
   // Filled while draining the watcher, handled after it returns.
   std::vector<std::string> event_paths_;
   bool events_lost_ = false;
-  // Emitted after the mutex is released (the sink may take the GIL).
-  std::vector<std::string> pending_log_;
+  // Emitted after the mutex is released (the sink may take the GIL): the
+  // only queue of log lines between the core and a host.
+  std::vector<LogLine> pending_log_;
   // Built once, so that draining allocates nothing.
   DirectoryWatcher::EntryCallback on_entry_;
   DirectoryWatcher::OverflowCallback on_overflow_;

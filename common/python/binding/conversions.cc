@@ -40,6 +40,26 @@ bool ToUtf8(PyObject* object, std::string* out, const char* what) {
 }
 
 // Text the core kept verbatim (paths, app specs), as os functions spell it.
+bool ToPathBytes(PyObject* object, std::string* out, const char* what) {
+  PyObject* path = PyOS_FSPath(object);
+  if (path == nullptr) {
+    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+      PyErr_Clear();
+      PyErr_Format(PyExc_TypeError, "%s must be paths (str or os.PathLike), not %.100s", what,
+                   Py_TYPE(object)->tp_name);
+    }
+    return false;
+  }
+  bool ok = true;
+  if (PyBytes_Check(path)) {
+    out->assign(PyBytes_AS_STRING(path), static_cast<size_t>(PyBytes_GET_SIZE(path)));
+  } else {
+    ok = ToUtf8(path, out, what);
+  }
+  Py_DECREF(path);
+  return ok;
+}
+
 PyObject* FromPathBytes(const std::string& value) {
   return PyUnicode_DecodeFSDefaultAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
 }
@@ -122,26 +142,6 @@ bool ToPathList(PyObject* object, std::vector<std::string>* out) {
   }
   Py_DECREF(iterator);
   return !PyErr_Occurred();
-}
-
-bool ToPathBytes(PyObject* object, std::string* out, const char* what) {
-  PyObject* path = PyOS_FSPath(object);
-  if (path == nullptr) {
-    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-      PyErr_Clear();
-      PyErr_Format(PyExc_TypeError, "%s must be paths (str or os.PathLike), not %.100s", what,
-                   Py_TYPE(object)->tp_name);
-    }
-    return false;
-  }
-  bool ok = true;
-  if (PyBytes_Check(path)) {
-    out->assign(PyBytes_AS_STRING(path), static_cast<size_t>(PyBytes_GET_SIZE(path)));
-  } else {
-    ok = ToUtf8(path, out, what);
-  }
-  Py_DECREF(path);
-  return ok;
 }
 
 }  // namespace pyfresh::binding

@@ -19,8 +19,7 @@ PyObject* SetErrorFromCurrentException();
 // the TypeError.
 bool ToUtf8(PyObject* object, std::string* out, const char* what);
 
-// One path given as str, bytes or os.PathLike, as the filesystem's bytes;
-// the TypeError says "`what` must be paths (str or os.PathLike)".
+// A path given as str, bytes or os.PathLike, as bytes.
 bool ToPathBytes(PyObject* object, std::string* out, const char* what);
 
 // Text the core kept verbatim (paths, app specs), as os functions spell it.

@@ -2,8 +2,8 @@
 
 #include <cmath>
 #include <exception>
-#include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -12,31 +12,46 @@
 #include "pyfresh/change_detector.h"
 #include "pyfresh/directory_watcher.h"
 #include "pyfresh/filesystem.h"
+#include "pyfresh/limits.h"
 
 namespace pyfresh::binding {
 
 // --- Detector ----------------------------------------------------------------
 
-int FlushDetectorLog(DetectorObject* self) {
-  std::vector<std::string> messages;
-  {
-    std::lock_guard<std::mutex> lock(self->pending_log->mutex);
-    if (self->pending_log->messages.empty()) return 0;
-    messages.swap(self->pending_log->messages);
+// The core's log lines reach the Python callback straight from its sink:
+// the core calls the sink from the thread that called it, after releasing
+// its mutex (change_detector.h), so the callback cannot deadlock against
+// another thread waiting for that mutex with the GIL. Every Detector method
+// holds the GIL while it calls the core, except wait(), which releases it
+// and leaves its thread state here for the sink to take the GIL back.
+thread_local PyThreadState* thread_state_released_by_wait = nullptr;
+
+int PythonLogLevel(pyfresh::LogLevel level) {
+  switch (level) {
+    case pyfresh::LogLevel::kInfo:
+      return 20;  // logging.INFO
+    case pyfresh::LogLevel::kWarning:
+      return 30;  // logging.WARNING
+    case pyfresh::LogLevel::kError:
+      return 40;  // logging.ERROR
   }
-  if (self->log_callback == nullptr || self->log_callback == Py_None) return 0;
-  for (const std::string& message : messages) {
-    PyObject* result = PyObject_CallFunction(self->log_callback, "s#", message.data(),
-                                             static_cast<Py_ssize_t>(message.size()));
-    if (result == nullptr) return -1;
-    Py_DECREF(result);
-  }
-  return 0;
+  return 30;
 }
 
-bool HasPendingLog(DetectorObject* self) {
-  std::lock_guard<std::mutex> lock(self->pending_log->mutex);
-  return !self->pending_log->messages.empty();
+// A callback that raises leaves its exception set: the Detector method that
+// called the core returns it, and the lines after it in that call are dropped.
+void DeliverLog(DetectorObject* self, pyfresh::LogLevel level, std::string_view message) {
+  PyThreadState* released = thread_state_released_by_wait;
+  if (released != nullptr) PyEval_RestoreThread(released);
+  PyObject* callback = self->log_callback;
+  if (callback != nullptr && callback != Py_None && !PyErr_Occurred()) {
+    Py_INCREF(callback);
+    PyObject* result = PyObject_CallFunction(callback, "is#", PythonLogLevel(level), message.data(),
+                                             static_cast<Py_ssize_t>(message.size()));
+    Py_DECREF(callback);
+    Py_XDECREF(result);
+  }
+  if (released != nullptr) thread_state_released_by_wait = PyEval_SaveThread();
 }
 
 int DetectorInit(PyObject* self_object, PyObject* args, PyObject* kwargs) {
@@ -56,26 +71,22 @@ int DetectorInit(PyObject* self_object, PyObject* args, PyObject* kwargs) {
   if (interval_object != Py_None) {
     double seconds = PyFloat_AsDouble(interval_object);
     if (seconds == -1.0 && PyErr_Occurred()) return -1;
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
-      PyErr_Format(PyExc_ValueError, "poll_interval must be between 0 and 86400 seconds, not %R", interval_object);
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > pyfresh::kMaxPollIntervalSeconds) {
+      PyErr_Format(PyExc_ValueError, "poll_interval must be between 0 and %d seconds, not %R",
+                   static_cast<int>(pyfresh::kMaxPollIntervalSeconds), interval_object);
       return -1;
     }
     options.force_polling = true;
     options.poll_interval_ns = static_cast<int64_t>(seconds * 1e9);
   }
   if (log_object != Py_None && !PyCallable_Check(log_object)) {
-    PyErr_SetString(PyExc_TypeError, "log must be a callable taking one str");
+    PyErr_SetString(PyExc_TypeError, "log must be a callable taking (level, message): a logging level and a str");
     return -1;
   }
   try {
-    self->pending_log = new PendingLog();
-    PendingLog* pending = self->pending_log;
     self->detector = new pyfresh::ChangeDetector(
         options, pyfresh::RealFilesystem(), pyfresh::RealClock(), pyfresh::CreateInotifyWatcher,
-        [pending](std::string_view message) {
-          std::lock_guard<std::mutex> lock(pending->mutex);
-          pending->messages.emplace_back(message);
-        });
+        [self](pyfresh::LogLevel level, std::string_view message) { DeliverLog(self, level, message); });
   } catch (...) {
     SetErrorFromCurrentException();
     return -1;
@@ -103,7 +114,6 @@ void DetectorDealloc(PyObject* self_object) {
   PyObject_GC_UnTrack(self_object);
   DetectorClear(self_object);
   delete self->detector;
-  delete self->pending_log;
   type->tp_free(self_object);
   Py_DECREF(type);
 }
@@ -124,7 +134,7 @@ PyObject* DetectorTrack(PyObject* self_object, PyObject* paths_object) {
   } catch (...) {
     return SetErrorFromCurrentException();
   }
-  if (FlushDetectorLog(self) < 0) return nullptr;
+  if (PyErr_Occurred()) return nullptr;  // raised by the log callback
   Py_RETURN_NONE;
 }
 
@@ -138,6 +148,7 @@ PyObject* DetectorRetainOnly(PyObject* self_object, PyObject* paths_object) {
   } catch (...) {
     return SetErrorFromCurrentException();
   }
+  if (PyErr_Occurred()) return nullptr;  // raised by the log callback
   Py_RETURN_NONE;
 }
 
@@ -151,6 +162,7 @@ PyObject* DetectorAcceptSeen(PyObject* self_object, PyObject* paths_object) {
   } catch (...) {
     return SetErrorFromCurrentException();
   }
+  if (PyErr_Occurred()) return nullptr;  // raised by the log callback
   Py_RETURN_NONE;
 }
 
@@ -165,7 +177,7 @@ PyObject* DetectorUnsettled(PyObject* self_object, PyObject* paths_object) {
   } catch (...) {
     return SetErrorFromCurrentException();
   }
-  if (result != nullptr && HasPendingLog(self) && FlushDetectorLog(self) < 0) Py_CLEAR(result);
+  if (result != nullptr && PyErr_Occurred()) Py_CLEAR(result);  // raised by the log callback
   return result;
 }
 
@@ -179,7 +191,7 @@ int RunCheck(DetectorObject* self, bool synchronous) {
     SetErrorFromCurrentException();
     return -1;
   }
-  if (HasPendingLog(self) && FlushDetectorLog(self) < 0) return -1;
+  if (PyErr_Occurred()) return -1;  // raised by the log callback
   return stale ? 1 : 0;
 }
 
@@ -209,19 +221,22 @@ PyObject* DetectorWait(PyObject* self_object, PyObject* timeout_object) {
   if (!DetectorReady(self)) return nullptr;
   const double seconds = PyFloat_AsDouble(timeout_object);
   if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
-  if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
-    PyErr_Format(PyExc_ValueError, "timeout must be between 0 and 86400 seconds, not %R", timeout_object);
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > pyfresh::kMaxWaitSeconds) {
+    PyErr_Format(PyExc_ValueError, "timeout must be between 0 and %d seconds, not %R",
+                 static_cast<int>(pyfresh::kMaxWaitSeconds), timeout_object);
     return nullptr;
   }
   bool stale = false;
   std::exception_ptr failure;
-  Py_BEGIN_ALLOW_THREADS
+  PyThreadState* released = PyEval_SaveThread();
+  thread_state_released_by_wait = released;  // for DeliverLog
   try {
     stale = self->detector->WaitForChange(static_cast<int64_t>(seconds * 1e9));
   } catch (...) {
     failure = std::current_exception();
   }
-  Py_END_ALLOW_THREADS
+  thread_state_released_by_wait = nullptr;
+  PyEval_RestoreThread(released);
   if (failure) {
     try {
       std::rethrow_exception(failure);
@@ -229,7 +244,7 @@ PyObject* DetectorWait(PyObject* self_object, PyObject* timeout_object) {
       return SetErrorFromCurrentException();
     }
   }
-  if (HasPendingLog(self) && FlushDetectorLog(self) < 0) return nullptr;
+  if (PyErr_Occurred()) return nullptr;  // raised by the log callback
   if (PyErr_CheckSignals() < 0) return nullptr;
   return PyBool_FromLong(stale);
 }

@@ -7,7 +7,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,19 +33,10 @@ PyObject* RaiseConfigError(PyObject* module, const pyfresh::Status& status);
 
 // --- Detector ----------------------------------------------------------------
 
-// Messages from the core are queued and handed to Python only after the core
-// call returns: calling Python while the detector holds its mutex could let
-// another thread take the GIL and block on that mutex (deadlock).
-struct PendingLog {
-  std::mutex mutex;
-  std::vector<std::string> messages;
-};
-
 struct DetectorObject {
   PyObject_HEAD
   pyfresh::ChangeDetector* detector;
-  PendingLog* pending_log;
-  PyObject* log_callback;  // callable(str) or None
+  PyObject* log_callback;  // callable(level, str) or None; level is a logging level
 };
 
 bool DetectorReady(DetectorObject* self);
@@ -106,12 +96,6 @@ struct FileWrapperObject {
 
 int OfferFileWrapper(GateObject* gate, PyObject* environ, PyObject** file_wrapper);
 FileResponseObject* FileResponseFor(GateObject* gate, PyObject* file_wrapper, PyObject* result);
-
-// --- options (options.cc) ------------------------------------------------------
-
-// Adds the Options type and the option functions (parse_app_spec,
-// validate_module_name) to the module; -1 with an exception set on failure.
-int AddOptions(PyObject* module);
 
 // --- type specs, registered by ModuleExec -------------------------------------
 

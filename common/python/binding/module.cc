@@ -11,6 +11,7 @@
 
 #include "binding/conversions.h"
 #include "binding/internal.h"
+#include "binding/options.h"
 #include "pyfresh/app_spec.h"
 #include "pyfresh/fork_generation.h"
 #include "pyfresh/restart_status.h"
@@ -33,6 +34,7 @@ int ModuleExec(PyObject* module) {
       PyExc_ValueError, nullptr);
   if (state->config_error == nullptr) return -1;
   if (PyModule_AddObjectRef(module, "ConfigError", state->config_error) < 0) return -1;
+  if (AddOptions(module) < 0) return -1;
   if (PyModule_AddStringConstant(module, "__version__", PYFRESH_VERSION) < 0) return -1;
   if (PyModule_AddIntConstant(module, "RESTART_EXIT_STATUS", pyfresh::kRestartExitStatus) < 0) return -1;
   if (AddOptions(module) < 0) return -1;

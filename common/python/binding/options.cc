@@ -10,6 +10,8 @@
 // The attributes (options.poll_interval, options.packages, ...) come from
 // the core's option table: a new option in config.h needs no code here.
 
+#include "binding/options.h"
+
 #include <algorithm>
 #include <memory>
 #include <string>

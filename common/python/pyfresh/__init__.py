@@ -13,8 +13,9 @@ from ._core import ConfigError
 from ._core import __version__  # the one version number, set in CMakeLists.txt
 from .app_loader import AppLoadError
 from .config import Options, parse_config, parse_serialized_config, serialize_config
+from .counters import stats
 from .hooks import after_reload, before_reload, currently_reloading, previous_module, remove_hook
-from .reloader import Reloader, stats
+from .reloader import Reloader
 
 __all__ = [
     "AppLoadError",

@@ -36,6 +36,8 @@ Rules (per interpreter):
 import sys
 import threading
 
+from .log import logger
+
 _lock = threading.RLock()
 _before = []  # [(callable, owner module name or None)]
 _after = []
@@ -121,6 +123,32 @@ def hooks_for(which, belongs):
     hooks = _before if which == "before" else _after
     with _lock:
         return [fn for fn, owner in hooks if belongs(owner)]
+
+
+def run(which, owns, others_own):
+    """Runs the hooks of `which` ("before" or "after") that belong to a
+    reloader: those of modules it `owns(name)`, and those of modules that
+    none of `others_own` (the other reloaders' `owns`) claims: code outside
+    every package. A failing hook is logged and skipped."""
+
+    def belongs(owner):
+        if owner is None or owns(owner):
+            return True
+        return not any(other_owns(owner) for other_owns in others_own)
+
+    for fn in hooks_for(which, belongs):
+        try:
+            fn()
+        except (Exception, SystemExit):
+            logger.error("%s_reload hook %s failed; %s", which, _hook_name(fn),
+                         "reloading anyway" if which == "before" else "the new code stays loaded",
+                         exc_info=True)
+
+
+def _hook_name(fn):
+    module = getattr(fn, "__module__", None)
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    return "%s.%s" % (module, name) if module else name
 
 
 def take_owned(owned):

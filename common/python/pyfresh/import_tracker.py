@@ -16,6 +16,10 @@ some reloader covers it asks the other finders for the spec and then:
   path no stat can see;
 * loads sources with :class:`FreshSourceLoader`, whose bytecode check cannot
   accept a stale ``.pyc``;
+* while a reloader's reload runs, records the files it tracks in the
+  :class:`~pyfresh.reload_transaction.ReloadTransaction` the reloader handed
+  over (:meth:`ImportTracker.begin`), and takes from it which files to
+  compile from source and which submodules a re-imported package keeps;
 * feeds the import graphs (import_graph.py) that cover the name: the
   importing frames at this first import, and the module's code object, whose
   import statements are the rest of the graph.
@@ -88,6 +92,7 @@ class ImportTracker:
     def __init__(self):
         self._reloaders = weakref.WeakSet()
         self._graphs = weakref.WeakSet()
+        self._transactions = weakref.WeakKeyDictionary()  # reloader -> its ReloadTransaction in progress
         self._local = threading.local()
 
     # -- registration ------------------------------------------------------
@@ -97,6 +102,14 @@ class ImportTracker:
 
     def unregister(self, reloader):
         self._reloaders.discard(reloader)
+
+    def begin(self, reloader, transaction):
+        """From now until end(reloader), imports for `reloader` are recorded
+        in `transaction` and loaded as it says (forced sources, kept children)."""
+        self._transactions[reloader] = transaction
+
+    def end(self, reloader):
+        self._transactions.pop(reloader, None)
 
     def add_graph(self, graph):
         """Feeds an ImportGraph (import_graph.py) from now on."""
@@ -111,9 +124,9 @@ class ImportTracker:
         if getattr(self._local, "busy", False):
             return None
         reloaders = list(self._reloaders)
-        covering = [r for r in reloaders if r._covers(name)]
+        covering = [r for r in reloaders if r.covers(name)]
         # Reloaders without a package list adopt user code as it is imported.
-        inferring = [r for r in reloaders if r._inferring and r not in covering]
+        inferring = [r for r in reloaders if r.inferring and r not in covering]
         graphs = list(self._graphs)
         if not covering and not inferring and not any(g.covers(name) for g in graphs):
             return None
@@ -125,8 +138,7 @@ class ImportTracker:
         if spec is None:
             candidates = _missing_candidates(name, path)
             if covering:
-                for reloader in covering:
-                    reloader._track_paths(candidates)
+                self._track(covering, candidates)
             graphs = [g for g in graphs if g.covers(name)]
             if graphs:
                 # Who tried: creating the module must reload that importer.
@@ -136,11 +148,10 @@ class ImportTracker:
             return None
         origin = spec.origin if spec.has_location else None
         if origin and inferring:
-            covering.extend(r for r in inferring if r._infer_module(name, origin))
+            covering.extend(r for r in inferring if r.adopt_module(name, origin))
         tracked = _files_behind(spec, name, path)
         if covering:
-            for reloader in covering:
-                reloader._track_paths(tracked)
+            self._track(covering, tracked)
         graphs = [g for g in graphs if g.covers(name)]
         if graphs:
             frame = sys._getframe(1)
@@ -150,14 +161,23 @@ class ImportTracker:
             force_source = set()
             kept = []
             for reloader in covering:
-                force_source |= reloader._force_source
-                kept.extend(reloader._kept_children(name))
+                transaction = self._transactions.get(reloader)
+                if transaction is not None:
+                    force_source |= transaction.force_source
+                    kept.extend(transaction.kept_children(name))
             spec.loader = FreshSourceLoader(name, origin, force_source, kept, tuple(graphs))
             spec.loader_state = None
         return spec
 
     def invalidate_caches(self):
         pass
+
+    def _track(self, reloaders, paths):
+        for reloader in reloaders:
+            reloader.track_files(paths)
+            transaction = self._transactions.get(reloader)
+            if transaction is not None:
+                transaction.record(paths)
 
     def _find_with_other_finders(self, name, path, target):
         for finder in list(sys.meta_path):

@@ -34,9 +34,9 @@ def ensure_handler():
     logger.propagate = False
 
 
-def log_core_message(message):
-    """Log sink for the C++ core's messages (method in use, fallbacks)."""
+def log_core_message(level, message):
+    """Log sink for the C++ core's messages (method in use, fallbacks): the
+    core gives each its logging level."""
     if message.startswith("pyfresh: "):
         message = message[len("pyfresh: "):]
-    level = logging.WARNING if ("fall" in message or "unavailable" in message) else logging.INFO
     logger.log(level, "%s", message)

@@ -1,18 +1,18 @@
 """The WSGI reloader: serves each request with the code as it is on disk."""
 
+import contextlib
 import importlib
-import importlib.machinery
 import os
 import sys
-import threading
 import time
 import weakref
 
-from . import _core, app_loader, hooks, import_graph, import_tracker, integrations, live_reload, restart, scope
+from . import _core, app_loader, counters, hooks, import_graph, import_tracker, integrations, live_reload, restart, scope
 from .app_loader import AppLoadError, AppSpec
 from .config import ConfigError, Options
 from .error_page import ErrorApp, summarize
 from .log import ensure_handler, log_core_message, logger
+from .reload_transaction import ReloadTransaction
 from .watch import PathSet, app_directory
 
 # How long a reload waits for requests still inside the app (streaming
@@ -32,14 +32,6 @@ MAX_CONSISTENCY_RELOADS = 5
 MAX_WRITER_WAIT = 0.1
 _WRITER_WAIT_STEP = 0.005
 
-# A changed file with one of these endings cannot be reloaded in-process.
-_EXTENSION_SUFFIXES = tuple(sorted(set(importlib.machinery.EXTENSION_SUFFIXES) | {".so", ".pyd"}))
-
-# Every Reloader of this interpreter, for pyfresh.stats() and the hooks.
-_all_reloaders = weakref.WeakSet()
-_all_lock = threading.Lock()
-
-
 class Reloader(_core.Gate):
     """A WSGI application that reloads `app` when its code changes.
 
@@ -57,7 +49,7 @@ class Reloader(_core.Gate):
     def __init__(self, app, packages=None, exclude=None, debug=False, poll_interval=None, enabled=True,
                  loaded_app=None, raise_on_load_error=True, watch=None, restart_on=None,
                  restart_handler=None, drain_timeout=None, integrations=None, watch_ignore=None, live_reload=None,
-                 reload_scope=None):
+                 reload_scope=None, loaded_since_ns=None):
         if not isinstance(app, str):
             raise TypeError("app must be a spec string such as 'mysite.wsgi:application', not %s"
                             % type(app).__name__)
@@ -67,25 +59,31 @@ class Reloader(_core.Gate):
                           enabled=enabled, watch=watch, restart_on=restart_on, watch_ignore=watch_ignore,
                           live_reload=live_reload, drain_timeout=drain_timeout, integrations=integrations,
                           reload_scope=reload_scope)
-        self._setup(options, loaded_app, raise_on_load_error, restart_handler)
+        self._setup(options, loaded_app, raise_on_load_error, restart_handler, loaded_since_ns=loaded_since_ns)
 
     @classmethod
-    def from_config(cls, options, loaded_app=None, raise_on_load_error=True, restart_handler=None):
+    def from_config(cls, options, loaded_app=None, raise_on_load_error=True, restart_handler=None,
+                    loaded_since_ns=None):
         """A Reloader from an :class:`pyfresh.Options` a host built once
         (its values keep the host's spelling for messages), or from host
-        option text: (name, value[, display_name]) pairs."""
+        option text: (name, value[, display_name]) pairs.
+        loaded_since_ns: when the host began importing `loaded_app`
+        (time.time_ns()); a file saved since then is reloaded at once."""
         if not isinstance(options, Options):
             options = Options.from_pairs(options)
         reloader = cls.__new__(cls)
-        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler)
+        reloader._setup(options, loaded_app, raise_on_load_error, restart_handler, loaded_since_ns=loaded_since_ns)
         return reloader
 
     # -- set-up ----------------------------------------------------------------
 
-    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, spec=None):
+    def _setup(self, options, loaded_app, raise_on_load_error, restart_handler=None, spec=None,
+               loaded_since_ns=None):
         # options: a pyfresh.Options. spec: what a subclass re-imports
         # instead of an app (the test loop's suite: kind "directory",
         # module_name None, its own _import_app).
+        # loaded_since_ns: when the host began importing loaded_app (time.time_ns(),
+        # the clock of file timestamps); see _reload_if_saved_since.
         ensure_handler()
         self._starting = True
         self.options = options
@@ -110,7 +108,10 @@ class Reloader(_core.Gate):
         self._scope_label = options.origin_of("reload-scope")
         self._integration_watch = ()  # watch entries the integrations added (template folders)
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
-        self.on_stale = self._on_stale  # what the Gate calls when a request finds a stale file
+        # What the Gate calls when a request finds a stale file. Through a weak
+        # reference: a bound method would make every Reloader a reference cycle,
+        # kept alive (with its hooks' claim on its packages) until a collection.
+        self.on_stale = _call_on_stale_of(weakref.ref(self))
         self.enabled = options.enabled is not False
         # Called with a reason string when a change needs a new process.
         self.restart_handler = restart_handler or restart.exit_for_restart
@@ -127,14 +128,10 @@ class Reloader(_core.Gate):
         self.last_trigger_files = []
         self.last_restart_reason = None
         self._last_event = 0.0
-        self._force_source = frozenset()
-        self._kept_by_parent = {}
-        self._restored = 0
-        self._failed_importing = False
         self._failed_paths = frozenset()  # stale files of failed reloads since the last success
-        self._recording = None
+        self._transaction = None  # the ReloadTransaction in progress (see _begin_transaction)
         # Every file the import tracker ever tracked for this reloader (see
-        # _track_paths): never dropped, as code from it may still run.
+        # track_files): never dropped, as code from it may still run.
         self._module_files = set()
         self._watched_tracked = frozenset()  # see _track_new_watched
         self._watch = PathSet((), "")
@@ -146,8 +143,7 @@ class Reloader(_core.Gate):
         # (the hooks of others are judged by the Reloaders still alive).
         self.import_graph = import_graph.ImportGraph(covers=_weak_covers(self))
 
-        with _all_lock:
-            _all_reloaders.add(self)
+        counters.register(self)
         finder = import_tracker.tracker()
         finder.register(self)
         finder.add_graph(self.import_graph)
@@ -177,6 +173,8 @@ class Reloader(_core.Gate):
         self._add_integration_paths()
         self._starting = False
         self._log_started()
+        if loaded_app is not None and loaded_since_ns is not None:
+            self._reload_if_saved_since(loaded_since_ns)
 
     def _log_started(self):
         if self._inferring:
@@ -189,6 +187,31 @@ class Reloader(_core.Gate):
                     "; watching %s" % ", ".join(self._watch.entries) if self._watch else "",
                     "; restart on %s" % ", ".join(self._restart_on.entries) if self._restart_on else "",
                     self.detector.tracked_count)
+
+    def _reload_if_saved_since(self, load_started_ns):
+        """The files' identities are taken now, after the host imported the
+        app: a file saved in between (a uWSGI lazy-apps worker starting while
+        the user saves) would look unchanged and its old code would be served
+        until the next save. Reload now when a file the app was imported from
+        changed since the load began (at worst one needless reload)."""
+        paths = set()
+        for name, module in list(sys.modules.items()):
+            if module is not None and self._policy.covers(name):
+                path = getattr(module, "__file__", None)
+                if isinstance(path, str):
+                    paths.add(path)
+        if self.spec.kind == "file":
+            paths.add(self.spec.target)
+        stale = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # tracked as absent: creating it reloads
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= load_started_ns:
+                stale.append(path)
+        if stale:
+            self._reload(sorted(stale))
 
     def _set_packages(self, packages):
         # The spec's own module is always re-imported, or the callable would
@@ -203,9 +226,10 @@ class Reloader(_core.Gate):
             self._set_packages(sorted(self.packages + new))
         return new
 
-    def _infer_module(self, name, origin):
+    def adopt_module(self, name, origin):
         """Called by the import tracker while inferring, for a module no
-        reloader covers: adopts its top-level package if it is user code."""
+        reloader covers: adopts its top-level package if it is user code;
+        True when this reloader now covers it."""
         if not (scope.can_infer(name) and scope.is_user_file(origin)):
             return False
         added = self._add_packages([name.partition(".")[0]])
@@ -216,7 +240,7 @@ class Reloader(_core.Gate):
 
     def _load_initial(self, raise_on_load_error):
         before = set(sys.modules)
-        self._recording = set()
+        self._begin_transaction(ReloadTransaction())
         try:
             self.app = self._import_app()
         except Exception as exc:
@@ -226,12 +250,14 @@ class Reloader(_core.Gate):
                 raise AppLoadError("cannot load app %r: %s" % (self.spec.text, summarize(exc))) from exc
             self._fail(exc, time.perf_counter(), restored=0)
         finally:
-            self._recording = None
+            self._end_transaction()
 
     def _import_app(self):
         if self.spec.kind == "file":
             # Executed, not imported: the finder never sees it.
-            self._track_paths((self.spec.target,))
+            self.track_files((self.spec.target,))
+            if self._transaction is not None:
+                self._transaction.record((self.spec.target,))
         return app_loader.load(self.spec)
 
     def _track_loaded_modules(self):
@@ -249,22 +275,38 @@ class Reloader(_core.Gate):
         self.detector.track(paths)
         self._module_files.update(paths)
 
-    # -- hooks used by the import tracker ----------------------------------------
+    # -- what the import tracker asks ---------------------------------------------
 
-    def _covers(self, name):
+    def covers(self, name):
+        """Whether a reload clears (and re-imports) module `name`."""
         return self._policy.covers(name)
 
-    def _kept_children(self, name):
-        return self._kept_by_parent.get(name, ())
+    @property
+    def inferring(self):
+        """True while the packages are inferred from what the app imports
+        (no package list given): the import tracker then offers this
+        reloader every module it sees (see adopt_module)."""
+        return self._inferring
 
-    def _track_paths(self, paths):
+
+    def track_files(self, paths):
         """Tracks files of modules as they are imported (or would be): the
         detector's baseline is their identity now, before they are read."""
         self.detector.track(paths)
         self._module_files.update(paths)
-        recording = self._recording
-        if recording is not None:
-            recording.update(paths)
+
+    def _begin_transaction(self, transaction):
+        """Hands `transaction` to the import tracker: the imports from now
+        on are recorded in it and see its forced sources and kept children."""
+        self._transaction = transaction
+        import_tracker.tracker().begin(self, transaction)
+
+    def _end_transaction(self):
+        """Takes the transaction back from the import tracker; returns it."""
+        transaction = self._transaction
+        self._transaction = None
+        import_tracker.tracker().end(self)
+        return transaction
 
     # -- reloading -----------------------------------------------------------------
 
@@ -321,17 +363,14 @@ class Reloader(_core.Gate):
         return [p for p in stale if p not in noise]
 
     def _needs_restart(self, path):
-        return path in self._restart_on or path.endswith(_EXTENSION_SUFFIXES)
+        return restart.needs_restart(path, self._restart_on)
 
     def _restart(self, stale, causes):
         """A change that cannot be applied in-process. Returns the stale
         paths left to reload when the handler returns."""
         self.restart_count += 1
         self._last_event = time.monotonic()
-        extensions = [p for p in causes if p.endswith(_EXTENSION_SUFFIXES) and p not in self._restart_on]
-        why = ("a compiled extension cannot be reloaded in-process" if extensions
-               else "it is on the restart-on list")
-        reason = "%s changed; %s" % (_describe_paths(causes), why)
+        reason = "%s changed; %s" % (_describe_paths(causes), restart.why_restart(causes, self._restart_on))
         self.last_restart_reason = reason
         logger.warning("restart needed: %s [%s]", reason, self._totals())
         # Accepted as they were when found stale: a handler that returns is
@@ -371,7 +410,16 @@ class Reloader(_core.Gate):
             time.sleep(_WRITER_WAIT_STEP)  # releases the GIL: the writer may be in this process
             writing = self.detector.unsettled(writing)
 
+    def reload_guard(self):
+        """A context manager entered around every reload; hosts override it
+        (the uWSGI host leaves a marker that tells a reload killed midway)."""
+        return contextlib.nullcontext()
+
     def _reload(self, stale):
+        with self.reload_guard():
+            self._reload_in_guard(stale)
+
+    def _reload_in_guard(self, stale):
         started = time.perf_counter()
         self._wait_for_writers(stale)
         self._last_event = time.monotonic()
@@ -385,18 +433,19 @@ class Reloader(_core.Gate):
             if scope is None:
                 logger.info("dependents scope (%s): reloading every module of the packages instead: %s",
                             self._scope_label, why)
-        failure = self._clear_and_import(stale, started, scope)
-        if (failure is not None and scope is not None and self._failed_importing
-                and not _raised_by_changed_code(failure, stale)):
+        transaction = self._clear_and_import(stale, started, scope)
+        if (transaction.error is not None and scope is not None and transaction.failed_importing
+                and not _raised_by_changed_code(transaction.error, stale)):
             # A module left in place may hold what the cleared ones put into
             # it at import (a blueprint's routes, a registry): the whole
             # scope is what the user would get without this option.
             logger.warning("dependents scope (%s): the reload of %d modules failed (%s); reloading every "
-                           "module of the packages instead", self._scope_label, len(scope), summarize(failure))
-            failure = self._clear_and_import(stale, started, None)
-        if failure is not None:
+                           "module of the packages instead", self._scope_label, len(scope),
+                           summarize(transaction.error))
+            transaction = self._clear_and_import(stale, started, None)
+        if transaction.error is not None:
             self._failed_paths = set(self._failed_paths) | set(stale)
-            self._fail(failure, started, restored=self._restored, stale=stale)
+            self._fail(transaction.error, started, restored=transaction.restored, stale=stale)
         else:
             self._failed_paths = frozenset()
 
@@ -435,46 +484,24 @@ class Reloader(_core.Gate):
     def _clear_and_import(self, stale, started, scope):
         """One reload transaction: clears `scope` (a set of module names, or
         None for every module of the packages), imports the app again and,
-        on success, swaps it in. Returns the exception of a failed attempt
-        (everything cleared is back then), None on success."""
+        on success, swaps it in. Returns the ReloadTransaction: its `error`
+        is the exception of a failed attempt (everything cleared is back
+        then), None on success."""
         clears = self._policy.covers if scope is None else scope.__contains__
         policy = self._policy if scope is None else _Scope(self._policy, scope)
-        saved = {}
+        transaction = ReloadTransaction(force_source=stale)
         graph = self.import_graph
-        with hooks.reloading(saved):
+        with hooks.reloading(transaction.saved):
             self._run_hooks("before")
             self._integrations.before(policy, self.app, stale)
-            candidates = list(sys.modules) if scope is None else list(scope)
-            for name in candidates:
-                if clears(name):
-                    module = sys.modules.pop(name, None)
-                    if module is not None:
-                        saved[name] = module
-            if scope is not None:
-                # A package left in place keeps its cleared submodules as
-                # attributes: `from pkg import sub` would take the old one
-                # without importing it. The import sets the new one.
-                for name, module in saved.items():
-                    _unset_parent_attribute(name, module)
-            after_clear = dict(sys.modules)
+            transaction.clear(list(sys.modules) if scope is None else list(scope), clears,
+                              in_place=scope is not None)
             graph.begin()
-            # The cleared modules register their hooks again as they are re-imported.
-            taken_hooks = hooks.take_owned(lambda owner: owner in saved)
-            kept_by_parent = {}
-            for name in list(sys.modules):
-                if "." not in name:
-                    continue
-                # Excluded submodules stay attributes of a re-imported package
-                # (in the dependents scope the others go with their package:
-                # ImportGraph.dependents).
-                if self._policy.is_excluded(name):
-                    kept_by_parent.setdefault(name.rpartition(".")[0], []).append(name)
-            self._kept_by_parent = kept_by_parent
-            self._force_source = frozenset(stale)
-            self._recording = set()
+            transaction.keep_excluded_children(self._policy.is_excluded)
+            self._begin_transaction(transaction)
             self._watch.refresh()
             self._restart_on.refresh()
-            self._recording.update(self._track_new_watched())
+            transaction.record(self._track_new_watched())
             importlib.invalidate_caches()
             phase = "integrations"
             try:
@@ -484,30 +511,18 @@ class Reloader(_core.Gate):
                 phase = "integrations"
                 self._integrations.after(new_app)
             except BaseException as exc:
-                self._failed_importing = phase == "import"
-                fresh = {n for n, m in list(sys.modules.items())
-                         if after_clear.get(n) is not m and self._policy.covers(n)}
-                for name in fresh:
-                    module = sys.modules.pop(name, None)
-                    _unset_parent_attribute(name, module)
-                sys.modules.update(saved)
-                for name, module in saved.items():
-                    _set_parent_attribute(name, module)
+                transaction.failed_importing = phase == "import"
+                transaction.restore(self._policy.covers)
                 graph.rollback()
-                # Hooks of the attempt: registered by a module it imported,
-                # kept or not (a module that raised is out of sys.modules).
-                hooks.take_owned(lambda owner: owner is not None and owner not in after_clear
-                                 and self._policy.covers(owner))
-                hooks.put_back(taken_hooks)
                 self._integrations.undo()
                 # The same broken code is not imported again on every request.
-                self._accept_what_was_seen(stale, self._end_recording())
+                self._accept_what_was_seen(stale, self._end_transaction().recorded)
                 if not isinstance(exc, (Exception, SystemExit)):
                     raise
-                self._restored = len(saved)
-                return exc
+                transaction.error = exc
+                return transaction
             graph.commit()
-            self._accept_what_was_seen(stale, self._end_recording())
+            self._accept_what_was_seen(stale, self._end_transaction().recorded)
             # Only watched paths that no longer match are dropped. A module
             # file stays tracked although this import did not reach it: code
             # imported lazily (Django's views, on the first request) or held
@@ -518,16 +533,15 @@ class Reloader(_core.Gate):
             self.last_error = None
             self.last_reload_ok = True
             self.last_reload_ms = (time.perf_counter() - started) * 1000.0
-            imported = sum(1 for n, m in list(sys.modules.items())
-                           if after_clear.get(n) is not m and self._policy.covers(n))
+            imported = len(transaction.imported(self._policy.covers))
             logger.info("%s changed; reloaded %s in %.1f ms (%d modules cleared, %d imported%s, %d files "
                         "tracked) [%s]", _describe_paths(stale), self.spec.text, self.last_reload_ms,
-                        len(saved), imported, "; the changed modules and their importers" if scope is not None
-                        else "", self.detector.tracked_count, self._totals())
+                        len(transaction.saved), imported, "; the changed modules and their importers"
+                        if scope is not None else "", self.detector.tracked_count, self._totals())
             self._integrations.done()
             self._add_integration_paths()
             self._run_hooks("after")
-        return None
+        return transaction
 
     def _add_integration_paths(self):
         """Turns on the framework integrations now in use, and watches
@@ -566,46 +580,14 @@ class Reloader(_core.Gate):
 
     def _run_hooks(self, which):
         """Runs this reloader's hooks; a failing one is logged and skipped."""
-        with _all_lock:
-            others = [r for r in _all_reloaders if r is not self]
-
-        def belongs(owner):
-            if owner is None or self._owns(owner):
-                return True
-            return not any(r._owns(owner) for r in others)
-
-        for fn in hooks.hooks_for(which, belongs):
-            try:
-                fn()
-            except (Exception, SystemExit):
-                logger.error("%s_reload hook %s failed; %s", which, _hook_name(fn),
-                             "reloading anyway" if which == "before" else "the new code stays loaded",
-                             exc_info=True)
+        hooks.run(which, self._owns, [r._owns for r in counters.other_reloaders(self)])
 
     def _totals(self):
-        return "totals: %d reloads, %d failures, %d restarts" % (
-            self.reload_count, self.failure_count, self.restart_count)
+        return counters.totals(self)
 
     def stats(self):
         """This reloader's counters (a new dict; never served over HTTP)."""
-        return {
-            "app": self.spec.text,
-            "reloads": self.reload_count,
-            "failures": self.failure_count,
-            "restarts": self.restart_count,
-            "last_reload_ms": self.last_reload_ms,
-            "last_reload_ok": self.last_reload_ok,
-            "last_trigger": self.last_trigger,
-            "last_trigger_files": list(self.last_trigger_files),
-            "last_restart_reason": self.last_restart_reason,
-        }
-
-    def _end_recording(self):
-        recorded = self._recording or set()
-        self._recording = None
-        self._force_source = frozenset()
-        self._kept_by_parent = {}
-        return recorded
+        return counters.reloader_stats(self)
 
     def _fail(self, exc, started, restored, stale=()):
         """Installs the error response and logs `exc`. Never raises: it runs
@@ -638,29 +620,6 @@ class Reloader(_core.Gate):
         return "<pyfresh.Reloader %s packages=%s>" % (self.spec.text, self.packages)
 
 
-def stats():
-    """Counters of this process (this interpreter's Reloaders together):
-    reloads, failures, restarts, and the latest reload's duration (ms) and
-    trigger file. A new dict; pyfresh never serves it over HTTP."""
-    with _all_lock:
-        reloaders = list(_all_reloaders)
-    latest = max((r for r in reloaders if r.last_reload_ok is not None),
-                 key=lambda r: r._last_event, default=None)
-    last_restart = max((r for r in reloaders if r.last_restart_reason is not None),
-                       key=lambda r: r._last_event, default=None)
-    return {
-        "pid": os.getpid(),
-        "reloaders": len(reloaders),
-        "reloads": sum(r.reload_count for r in reloaders),
-        "failures": sum(r.failure_count for r in reloaders),
-        "restarts": sum(r.restart_count for r in reloaders),
-        "last_reload_ms": latest.last_reload_ms if latest else None,
-        "last_reload_ok": latest.last_reload_ok if latest else None,
-        "last_trigger": latest.last_trigger if latest else None,
-        "last_restart_reason": last_restart.last_restart_reason if last_restart else None,
-    }
-
-
 class _Scope:
     """The package policy as integrations see it in the dependents scope:
     `covers` is true for the modules this reload clears only."""
@@ -677,30 +636,6 @@ class _Scope:
 
     def in_packages(self, name):
         return self._policy.covers(name)
-
-
-def _set_parent_attribute(name, module):
-    """Points the package's attribute for submodule `name` at `module`, as
-    the import system does, when the package is loaded."""
-    parent_name, _, tail = name.rpartition(".")
-    parent = sys.modules.get(parent_name) if parent_name else None
-    if parent is not None and getattr(parent, tail, None) is not module:
-        try:
-            setattr(parent, tail, module)
-        except (AttributeError, TypeError):
-            pass
-
-
-def _unset_parent_attribute(name, module):
-    """Removes the package's attribute for submodule `name` if it still
-    is `module` (a cleared or discarded version)."""
-    parent_name, _, tail = name.rpartition(".")
-    parent = sys.modules.get(parent_name) if parent_name else None
-    if parent is not None and module is not None and getattr(parent, tail, None) is module:
-        try:
-            delattr(parent, tail)
-        except (AttributeError, TypeError):
-            pass
 
 
 def _under(path, entries):
@@ -735,8 +670,18 @@ def _raised_by_changed_code(exc, paths):
     return innermost is not None and innermost.tb_frame.f_code.co_filename in paths
 
 
+def _call_on_stale_of(reloader_ref):
+    """A no-argument callable for Gate.on_stale running the Reloader's
+    current _on_stale (looked up per call: a subclass or a class switched
+    later, as live reload does, is honoured)."""
+    def on_stale():
+        reloader = reloader_ref()
+        return None if reloader is None else reloader._on_stale()
+    return on_stale
+
+
 def _weak_covers(reloader):
-    covers = weakref.WeakMethod(reloader._covers)
+    covers = weakref.WeakMethod(reloader.covers)
 
     def weakly_covers(name):
         method = covers()
@@ -756,12 +701,6 @@ def _check_scope(options, spec):
             raise ConfigError("%s: %r is %s, not your code; pyfresh reloads your own packages only "
                               "(remove it; an editable install, pip install -e, counts as yours)"
                               % (options.origin_of("packages"), name, where))
-
-
-def _hook_name(fn):
-    module = getattr(fn, "__module__", None)
-    name = getattr(fn, "__qualname__", None) or repr(fn)
-    return "%s.%s" % (module, name) if module else name
 
 
 def _describe_paths(paths):

@@ -26,6 +26,7 @@ code once the change was seen (a browser repeats the request, and the new
 process answers it).
 """
 
+import importlib.machinery
 import logging
 import os
 import signal
@@ -36,6 +37,21 @@ import wsgiref.util
 
 from ._core import RESTART_EXIT_STATUS  # 75, EX_TEMPFAIL: "try again"
 from .log import logger
+
+# A changed file with one of these endings cannot be reloaded in-process.
+EXTENSION_SUFFIXES = tuple(sorted(set(importlib.machinery.EXTENSION_SUFFIXES) | {".so", ".pyd"}))
+
+
+def needs_restart(path, restart_on):
+    """Whether a change of `path` needs a new process: a compiled
+    extension, or a file of `restart_on` (the restart-on paths)."""
+    return path in restart_on or path.endswith(EXTENSION_SUFFIXES)
+
+
+def why_restart(causes, restart_on):
+    """Why the changed files `causes` need a new process, for the log."""
+    extensions = [p for p in causes if p.endswith(EXTENSION_SUFFIXES) and p not in restart_on]
+    return "a compiled extension cannot be reloaded in-process" if extensions else "it is on the restart-on list"
 
 
 def _flush_logs():

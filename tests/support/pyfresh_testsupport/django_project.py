@@ -736,6 +736,11 @@ def run_edits(root, client, admin_client, chosen=None, repeat=1, processes=1):
     return passed, failed
 
 
+def report_failures(failed):
+    """The failures run_edits returned, one "name: problem (response)" a line."""
+    return "\n".join("%s: %s (%r)" % (name, problem, response) for name, problem, response in failed)
+
+
 def admin_round_trip(client, new_text):
     """GET the change form of question 1 and POST it back with a new text
     (inline rows included): the admin works with the reloaded classes."""

@@ -33,7 +33,7 @@ def build_dir_from_env():
         pytest.fail("PYFRESH_BUILD_DIR is not set: run these tests through ctest, or set it to the build tree",
                     pytrace=False)
     path = Path(value).resolve()
-    for needed in ("uwsgi_plugin/pyfresh_plugin.so", "python/pyfresh/__init__.py", "python/pyfresh/uwsgi_host.py"):
+    for needed in ("uwsgi_plugin/pyfresh_plugin.so", "python/pyfresh/__init__.py", "python/pyfresh/hosts/uwsgi.py"):
         if not (path / needed).exists():
             pytest.fail("%s is missing: build the targets pyfresh_uwsgi_plugin and pyfresh_python first"
                         % (path / needed), pytrace=False)
@@ -263,7 +263,7 @@ def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
     if path.endswith("/slow"):
         time.sleep(0.4)
-    host = sys.modules.get("pyfresh.uwsgi_host")
+    host = sys.modules.get("pyfresh.hosts.uwsgi")
     body = json.dumps({{
         "app": "{package}",
         "version": views.version(),

@@ -25,6 +25,7 @@ import pytest
 from .. import scope
 from ..config import Options
 from ..log import logger
+from ..reload_transaction import ReloadTransaction
 from ..reloader import Reloader, _describe_paths
 from . import affected as affected_module
 from .session import RoundPlugin
@@ -97,9 +98,9 @@ class SuiteReloader(Reloader):
             return True
         return os.path.dirname(origin) in self._test_dirs
 
-    def _infer_module(self, name, origin):
+    def adopt_module(self, name, origin):
         if not self._explicit_packages or self._is_test_side(origin):
-            return super()._infer_module(name, origin)
+            return super().adopt_module(name, origin)
         return False
 
     def _reload(self, stale):
@@ -129,11 +130,12 @@ class SuiteReloader(Reloader):
         return list(dict.fromkeys(self.changes))
 
     def begin_round(self):
-        # The changed files are compiled from source, whatever bytecode says.
-        self._force_source = frozenset(self.changes)
+        # The round imports what the reload cleared: the changed files are
+        # compiled from source, whatever bytecode says.
+        self._begin_transaction(ReloadTransaction(force_source=self.changes))
 
     def end_round(self):
-        self._force_source = frozenset()
+        self._end_transaction()
 
     def set_test_patterns(self, patterns):
         self._test_patterns = list(patterns)
