@@ -37,7 +37,6 @@ int ModuleExec(PyObject* module) {
   if (AddOptions(module) < 0) return -1;
   if (PyModule_AddStringConstant(module, "__version__", PYFRESH_VERSION) < 0) return -1;
   if (PyModule_AddIntConstant(module, "RESTART_EXIT_STATUS", pyfresh::kRestartExitStatus) < 0) return -1;
-  if (AddOptions(module) < 0) return -1;
 
   auto add_type = [module](PyType_Spec* spec, PyTypeObject** slot) {
     *slot = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, spec, nullptr));
