@@ -17,28 +17,58 @@ _WsgiApp = Callable[..., Iterable[bytes]]
 class ConfigError(ValueError):
     """An invalid option value; the message names the option and the value."""
 
-# Options: the typed options object (built from host text or validated from
-# Python arguments) is added here by the configuration work of issue 12
-# (binding/options.cc); its stub belongs beside these.
+# --- options (binding/options.cc) ------------------------------------------------
 
-# --- configuration functions (core_module.cc) ---------------------------------
+_Spelling = Literal["core", "python", "command-line", "uwsgi", "apache"]
+_Pairs = Iterable[Union[tuple[str, str], tuple[str, str, str]]]
 
-def parse_config(pairs: Iterable[Union[tuple[str, str], tuple[str, str, str]]]) -> dict[str, Any]:
-    """Validate (name, value[, display_name]) option pairs; the dict holds the options given."""
+class Options:
+    """pyfresh's options, built once by the core: from typed Python values
+    (this constructor; a str is parsed as a host's text) or from a host's
+    text (from_pairs, from_serialized). Read-only; each option's spelling in
+    messages is kept (origin_of). Attributes are None when unset."""
 
-def serialize_config(pairs: Iterable[Union[tuple[str, str], tuple[str, str, str]]]) -> str:
-    """Validated options as 'name=value' lines."""
+    def __init__(self, *, spelling: _Spelling = "python", app: Optional[str] = None,
+                 packages: Optional[_Names] = None, exclude: Optional[_Names] = None,
+                 debug: Union[bool, str, None] = None, enabled: Union[bool, str, None] = None,
+                 poll_interval: Union[float, str, None] = None, drain_timeout: Union[float, str, None] = None,
+                 watch: Optional[_Paths] = None, restart_on: Optional[_Paths] = None,
+                 watch_ignore: Optional[_Paths] = None, integrations: Union[bool, _Names, None] = None,
+                 live_reload: Union[bool, str, None] = None,
+                 reload_scope: Optional[Literal["packages", "dependents"]] = None) -> None: ...
+    @classmethod
+    def from_pairs(cls, pairs: _Pairs, spelling: _Spelling = "core") -> "Options":
+        """(name, value[, display_name]) text as a host read it."""
+    @classmethod
+    def from_serialized(cls, text: str, spelling: _Spelling = "apache") -> "Options":
+        """mod_pyfresh's PYFRESH_CONFIG text."""
+    def origin_of(self, name: str) -> str:
+        """'pyfresh-watch', 'PyFreshWatch', 'watch=' or '--watch': as the option came."""
+    def as_dict(self) -> dict[str, Any]: ...
+    def serialize(self) -> str: ...
+    def merged(self, child: "Options") -> "Options":
+        """The child's options where set, else these (the core's merge)."""
+    def check_scope(self, app_module: str) -> None:
+        """Raise ConfigError when an exclusion covers the app's module or every package."""
+    enabled: Optional[bool]
+    app: Optional[str]
+    packages: Optional[list[str]]
+    exclude: Optional[list[str]]
+    debug: Optional[bool]
+    poll_interval: Optional[float]
+    watch: Optional[list[str]]
+    restart_on: Optional[list[str]]
+    watch_ignore: Optional[list[str]]
+    drain_timeout: Optional[float]
+    integrations: Optional[list[str]]
+    live_reload: Optional[bool]
+    reload_scope: Optional[Literal["packages", "dependents"]]
 
-def parse_serialized_config(text: str) -> dict[str, Any]: ...
 def parse_app_spec(text: str) -> tuple[Literal["module", "file"], str, str]:
     """(kind, target, callable)."""
 
 def validate_module_name(name: str) -> None:
     """Raise ConfigError unless the name is a dotted identifier."""
-
-def check_scope(packages: _Names, exclude: _Names, app_module: str, packages_label: str,
-                exclude_label: str) -> None:
-    """Raise ConfigError when an exclusion covers the app's module or every package."""
 
 # --- module functions (binding/module.cc) --------------------------------------
 
