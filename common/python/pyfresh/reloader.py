@@ -110,7 +110,10 @@ class Reloader(_core.Gate):
         self._scope_label = (labels or {}).get("reload-scope", "reload-scope")
         self._integration_watch = ()  # watch entries the integrations added (template folders)
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
-        self.on_stale = self._on_stale  # what the Gate calls when a request finds a stale file
+        # What the Gate calls, with itself, when a request finds a stale file.
+        # The function, not the bound method: that would make every Reloader
+        # a reference cycle, alive (and in _all_reloaders) until a GC pass.
+        self.on_stale = Reloader._on_stale
         self.enabled = options.get("enabled", True)
         # Called with a reason string when a change needs a new process.
         self.restart_handler = restart_handler or restart.exit_for_restart
