@@ -120,7 +120,7 @@ def test_gate_calls_the_on_stale_callable_it_is_given(tmp_path):
     gate.detector = pyfresh._core.Detector()
     gate.detector.track(str(watched))
     calls = []
-    gate.on_stale = lambda: calls.append(gate.detector.stale_paths())
+    gate.on_stale = lambda stale_gate: calls.append(stale_gate.detector.stale_paths())
     assert gate({}, None) == [b"app"]
     assert calls == []
     watched.write_text("A = 22\n")
@@ -163,3 +163,23 @@ def test_detector_log_callback_errors_reach_the_caller(tmp_path):
         assert "watching" in str(exc)
     else:
         raise AssertionError("the log callback's exception was lost")
+
+
+def test_a_dropped_reloader_is_freed_without_a_collection(app, on_path):
+    # on_stale is not a bound method of the Reloader: no reference cycle
+    # keeps a Reloader (and its place in pyfresh.stats()) alive after use.
+    import gc
+    import weakref
+    app.write("wsgi", "def application(environ, start_response):\n"
+                      "    start_response('200 OK', [])\n    return [b'ok']\n")
+    reloader = pyfresh.Reloader(app.spec())
+    assert reloader.on_stale is not None
+    dropped = weakref.ref(reloader)
+    collector_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        del reloader
+        assert dropped() is None
+    finally:
+        if collector_was_on:
+            gc.enable()

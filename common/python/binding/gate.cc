@@ -96,7 +96,7 @@ PyObject* GateCall(PyObject* self_object, PyObject* args, PyObject* kwargs) {
       // A strong reference for the call: on_stale may replace itself.
       PyObject* on_stale = self->on_stale;
       Py_INCREF(on_stale);
-      PyObject* done = PyObject_CallNoArgs(on_stale);
+      PyObject* done = PyObject_CallOneArg(on_stale, self_object);
       Py_DECREF(on_stale);
       if (done == nullptr) return nullptr;
       Py_DECREF(done);
@@ -225,7 +225,7 @@ PyObject* GateGetOnStale(PyObject* self_object, void*) {
 
 int GateSetOnStale(PyObject* self_object, PyObject* value, void*) {
   if (value == nullptr || (value != Py_None && !PyCallable_Check(value))) {
-    PyErr_SetString(PyExc_TypeError, "on_stale must be a callable taking no arguments, or None");
+    PyErr_SetString(PyExc_TypeError, "on_stale must be a callable taking the gate, or None");
     return -1;
   }
   Py_INCREF(value);
@@ -272,7 +272,7 @@ PyGetSetDef gate_getset[] = {
     {"app", GateGetApp, GateSetApp, "The WSGI callable requests are served by.", nullptr},
     {"detector", GateGetDetector, GateSetDetector, "The Detector checked on each request.", nullptr},
     {"on_stale", GateGetOnStale, GateSetOnStale,
-     "Called (no arguments) by a request that finds a tracked file stale, before the request enters; "
+     "on_stale(gate): called by a request that finds a tracked file stale, before the request enters; "
      "None: requests keep the current app.",
      nullptr},
     {"enabled", GateGetEnabled, GateSetEnabled, "When false, requests go straight to the app.", nullptr},

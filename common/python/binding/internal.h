@@ -52,7 +52,7 @@ struct GateObject {
   pyfresh::RequestGate* gate;
   PyObject* app;                 // the current WSGI callable
   PyObject* detector;            // DetectorObject or None
-  PyObject* on_stale;            // callable() run when the detector finds a stale file, or None
+  PyObject* on_stale;            // callable(gate) run when the detector finds a stale file, or None
   PyTypeObject* response_type;   // cached from module state at creation
   PyTypeObject* detector_type;
   PyTypeObject* file_wrapper_type;

@@ -120,9 +120,9 @@ class Gate:
     response. Subclassable (pyfresh.Reloader)."""
     app: _WsgiApp
     detector: Optional[Detector]
-    # Called (no arguments) by a request that finds a tracked file stale,
+    # on_stale(gate): called by a request that finds a tracked file stale,
     # before it enters; None: requests keep the current app.
-    on_stale: Optional[Callable[[], object]]
+    on_stale: Optional[Callable[["Gate"], object]]
     enabled: bool
     @property
     def in_flight(self) -> int: ...

@@ -108,10 +108,11 @@ class Reloader(_core.Gate):
         self._scope_label = options.origin_of("reload-scope")
         self._integration_watch = ()  # watch entries the integrations added (template folders)
         self.detector = _core.Detector(self.poll_interval, log=log_core_message)
-        # What the Gate calls when a request finds a stale file. Through a weak
-        # reference: a bound method would make every Reloader a reference cycle,
-        # kept alive (with its hooks' claim on its packages) until a collection.
-        self.on_stale = _call_on_stale_of(weakref.ref(self))
+        # What the Gate calls, with itself, when a request finds a stale file.
+        # A plain function, not the bound method: that would make every
+        # Reloader a reference cycle, alive (and in the registry whose hook
+        # ownership it takes part in) until a collection.
+        self.on_stale = _run_on_stale
         self.enabled = options.enabled is not False
         # Called with a reason string when a change needs a new process.
         self.restart_handler = restart_handler or restart.exit_for_restart
@@ -672,14 +673,10 @@ def _raised_by_changed_code(exc, paths):
     return innermost is not None and innermost.tb_frame.f_code.co_filename in paths
 
 
-def _call_on_stale_of(reloader_ref):
-    """A no-argument callable for Gate.on_stale running the Reloader's
-    current _on_stale (looked up per call: a subclass or a class switched
-    later, as live reload does, is honoured)."""
-    def on_stale():
-        reloader = reloader_ref()
-        return None if reloader is None else reloader._on_stale()
-    return on_stale
+def _run_on_stale(reloader):
+    """Gate.on_stale for every Reloader: its current _on_stale, looked up
+    per call, so a subclass's (the test loop's, live reload's) is honoured."""
+    return reloader._on_stale()
 
 
 def _weak_covers(reloader):
